@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeExchange } from '../src/exchange.js';
+import { createFingerprinter } from '../src/fingerprint.js';
+import { PROJECT_ROOT } from '../src/paths.js';
+import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
+import { EchoTracker } from '../src/detect/exfiltration/echo.js';
+import { createExfiltrationDetectors } from '../src/detect/exfiltration/index.js';
+import type { Detector, Finding } from '../src/types.js';
+import { dependencyReadmeParagraphs } from './dependency-readmes.js';
+
+// Detection and false-positive rates of the exfiltration detectors on the
+// labeled corpus in test/corpus/exfiltration (regenerate it with
+// generate.js). Prints markdown tables; `--show-misses` lists the misses.
+//
+//   node dist/bench/exfiltration-quality.js [--show-misses]
+
+const CORPUS = join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration');
+
+interface Sample {
+  id: string;
+  text: string;
+  role: 'user' | 'tool';
+  label: 'attack' | 'benign';
+  family: string;
+  obfuscation: string;
+  lang: string;
+}
+
+interface EchoCase {
+  id: string;
+  system: string;
+  completion: string;
+  leak: boolean;
+  streamed: boolean;
+}
+
+function readJsonl<T>(name: string): T[] {
+  return readFileSync(join(CORPUS, name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
+}
+
+const detectors: Detector[] = createExfiltrationDetectors({
+  config: DEFAULT_EXFILTRATION_CONFIG,
+  fingerprint: createFingerprinter('bench'),
+});
+const extraction = detectors.find((d) => d.id === 'exfiltration.extraction')!;
+const showMisses = process.argv.includes('--show-misses');
+
+function flagged(s: Sample): boolean {
+  const ex = makeExchange({ prompt: [{ path: 'request.body.messages[0].content', role: s.role, text: s.text }] });
+  return (extraction.detect(ex, { now: 0 }) as Finding[]).length > 0;
+}
+
+function pct(k: number, n: number): string {
+  return n === 0 ? '–' : `${((100 * k) / n).toFixed(1)}%`;
+}
+
+const attacks = readJsonl<Sample>('attacks.jsonl');
+const benign = readJsonl<Sample>('benign.jsonl');
+const byFamily = new Map<string, [number, number]>();
+const byObf = new Map<string, [number, number]>();
+let hit = 0;
+for (const s of attacks) {
+  const ok = flagged(s);
+  if (ok) hit++;
+  else if (showMisses) process.stdout.write(`MISS ${s.id} [${s.family}/${s.obfuscation}/${s.lang}] ${JSON.stringify(s.text).slice(0, 200)}\n`);
+  for (const [map, key] of [[byFamily, s.family], [byObf, s.obfuscation]] as const) {
+    const c = map.get(key) ?? [0, 0];
+    c[0] += ok ? 1 : 0;
+    c[1]++;
+    map.set(key, c);
+  }
+}
+let fp = 0;
+const fpByFamily = new Map<string, [number, number]>();
+for (const s of benign) {
+  const bad = flagged(s);
+  if (bad) {
+    fp++;
+    if (showMisses) process.stdout.write(`FP ${s.id} [${s.family}] ${JSON.stringify(s.text).slice(0, 200)}\n`);
+  }
+  const c = fpByFamily.get(s.family) ?? [0, 0];
+  c[0] += bad ? 1 : 0;
+  c[1]++;
+  fpByFamily.set(s.family, c);
+}
+
+const paragraphs = dependencyReadmeParagraphs().filter((p) => p.length >= 40);
+let readmeFp = 0;
+for (const text of paragraphs) {
+  if (flagged({ id: 'readme', text, role: 'user', label: 'benign', family: 'readme', obfuscation: 'none', lang: 'en' })) {
+    readmeFp++;
+    if (showMisses) process.stdout.write(`FP readme ${JSON.stringify(text).slice(0, 200)}\n`);
+  }
+}
+
+// Echo: streamed cases arrive in random-sized chunks (seeded), the rest whole.
+const echo = readJsonl<EchoCase>('echo.jsonl');
+let seed = 7;
+const next = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 97) + 1;
+const echoStats = { leak: [0, 0], clean: [0, 0], streamed: [0, 0], whole: [0, 0] };
+for (const c of echo) {
+  const tracker = new EchoTracker([c.system], DEFAULT_EXFILTRATION_CONFIG.echo);
+  if (c.streamed) for (let i = 0; i < c.completion.length; ) tracker.push(c.completion.slice(i, (i += next())));
+  else tracker.push(c.completion);
+  tracker.endPart();
+  const echoed = tracker.result().echoed;
+  const bucket = c.leak ? echoStats.leak : echoStats.clean;
+  bucket[0]! += echoed ? 1 : 0;
+  bucket[1]!++;
+  if (c.leak) {
+    const mode = c.streamed ? echoStats.streamed : echoStats.whole;
+    mode[0]! += echoed ? 1 : 0;
+    mode[1]!++;
+  }
+  if (showMisses && echoed !== c.leak) process.stdout.write(`ECHO-${c.leak ? 'MISS' : 'FP'} ${c.id}\n`);
+}
+
+const lines: string[] = [];
+lines.push('| set | items | flagged | rate | target |', '|---|---:|---:|---:|---|');
+lines.push(`| attack prompts | ${attacks.length} | ${hit} | ${pct(hit, attacks.length)} | ≥ 90% |`);
+lines.push(`| benign prompts | ${benign.length} | ${fp} | ${pct(fp, benign.length)} | ≤ 0.5% |`);
+lines.push(`| README paragraphs of the dependencies (real-world, not written for this set) | ${paragraphs.length} | ${readmeFp} | ${pct(readmeFp, paragraphs.length)} | ≤ 0.5% |`);
+lines.push(`| echo: completions leaking ≥ 30% of the system prompt | ${echoStats.leak[1]} | ${echoStats.leak[0]} | ${pct(echoStats.leak[0]!, echoStats.leak[1]!)} | ≥ 95% |`);
+lines.push(`| echo: … of which streamed in chunks | ${echoStats.streamed[1]} | ${echoStats.streamed[0]} | ${pct(echoStats.streamed[0]!, echoStats.streamed[1]!)} | |`);
+lines.push(`| echo: clean completions | ${echoStats.clean[1]} | ${echoStats.clean[0]} | ${pct(echoStats.clean[0]!, echoStats.clean[1]!)} | ≤ 0.5% |`);
+lines.push('', '| attack family | detected |', '|---|---:|');
+for (const [k, [a, n]] of [...byFamily].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
+lines.push('', '| obfuscation | detected |', '|---|---:|');
+for (const [k, [a, n]] of [...byObf].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
+lines.push('', '| benign kind | false positives |', '|---|---:|');
+for (const [k, [a, n]] of [...fpByFamily].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
+process.stdout.write(lines.join('\n') + '\n');

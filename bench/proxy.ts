@@ -1,0 +1,254 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { PROJECT_ROOT } from '../src/paths.js';
+
+// bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
+// every detector on), measured in one run so the ratios survive a noisy
+// machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SECONDS = flag('--seconds', 4);
+const ROUNDS = flag('--rounds', 3);
+const CONNECTIONS = flag('--connections', 32);
+const FIXED_RATE = flag('--rate', 200);
+
+interface Target {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+}
+
+function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [script, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { port?: number; proxy?: string; msg?: string };
+        if (msg.port) resolve({ child, port: msg.port });
+        else if (msg.msg === 'gatewatch listening' && msg.proxy) resolve({ child, port: Number(msg.proxy.split(':').pop()) });
+      } catch {
+        // not ours
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function prompt(bytes: number): Buffer {
+  const words = 'Please review the following service logs and summarize the errors by component with counts and first timestamps. ';
+  const content = words.repeat(Math.ceil(bytes / words.length)).slice(0, bytes);
+  return Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are a log analyst.' }, { role: 'user', content }] }));
+}
+
+function once(agent: Agent, port: number, path: string, body: Buffer | undefined): Promise<number> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length, authorization: 'Bearer sk-bench-not-a-real-key-000000000000' } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const latencies: number[] = [];
+  const deadline = Date.now() + seconds * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) latencies.push(await once(agent, port, '/v1/chat/completions', typeof body === 'function' ? body() : body));
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const elapsed = (Date.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function fixedRate(port: number, body: Buffer, rate: number, seconds: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const total = rate * seconds;
+  const started = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(once(agent, port, '/v1/chat/completions', body).then((ms) => void latencies.push(ms)));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function firstSseChunk(port: number, n: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    times.push(
+      await new Promise<number>((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const req = request({ host: '127.0.0.1', port, path: '/sse', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': 2 } }, (res) => {
+          let first = 0;
+          res.on('data', () => {
+            if (first === 0) first = Number(process.hrtime.bigint() - started) / 1e6;
+          });
+          res.on('end', () => resolve(first));
+        });
+        req.on('error', reject);
+        req.end('{}');
+      }),
+    );
+  }
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return percentile(times, 50);
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function peakRssDuringUpload(target: Target, bytes: number): Promise<{ peak: number; idle: number }> {
+  const idle = rssMb(target.pid!);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(target.pid!))), 10);
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent >= bytes) return void this.push(null);
+      sent += chunk.length;
+      this.push(chunk);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: target.port, path: '/sink', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+  clearInterval(sampler);
+  return { peak, idle };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number, d = 2) => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const dist = join(PROJECT_ROOT, 'dist');
+  const upstream = await startProcess(join(dist, 'bench/servers/upstream.js'), []);
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const bare = await startProcess(join(dist, 'bench/servers/bare-proxy.js'), [upstreamUrl]);
+  const config = join(tmpdir(), `gatewatch-bench-${process.pid}.yaml`);
+  writeFileSync(config, 'alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n');
+  const gw = await startProcess(
+    join(dist, 'src/cli.js'),
+    ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
+    { GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
+  );
+  const targets: Target[] = [
+    { name: 'direct', port: upstream.port, pid: upstream.child.pid },
+    { name: 'http-proxy', port: bare.port, pid: bare.child.pid },
+    { name: 'gatewatch', port: gw.port, pid: gw.child.pid },
+  ];
+  const lines: string[] = [];
+  const out = (s: string) => {
+    lines.push(s);
+    process.stdout.write(`${s}\n`);
+  };
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)`);
+  try {
+    // First, on a fresh process: memory while a 100 MB body streams through.
+    const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
+    out(`\ngatewatch RSS while a 100 MB request body passes (fresh process): idle ${fmt(rss.idle, 0)} MB, peak ${fmt(rss.peak, 0)} MB`);
+    for (const size of [4 * 1024, 64 * 1024]) {
+      const body = prompt(size);
+      for (const t of targets) await closedLoop(t.port, body, 1); // warm-up
+      const results = new Map<string, LoadResult[]>();
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const t of targets) {
+          const res = await closedLoop(t.port, body, SECONDS);
+          results.set(t.name, [...(results.get(t.name) ?? []), res]);
+        }
+      }
+      out(`\n${size / 1024} KB prompt, closed loop:`);
+      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy |');
+      out('|---|---|---|---|---|');
+      const bareRps = median(results.get('http-proxy')!.map((x) => x.rps));
+      for (const t of targets) {
+        const rs = results.get(t.name)!;
+        const rps = median(rs.map((x) => x.rps));
+        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% |`);
+      }
+      const fixed = new Map<string, LoadResult>();
+      for (const t of targets) fixed.set(t.name, await fixedRate(t.port, body, FIXED_RATE, SECONDS));
+      const d = fixed.get('direct')!;
+      const b = fixed.get('http-proxy')!;
+      const g = fixed.get('gatewatch')!;
+      out(`\n${size / 1024} KB prompt, fixed rate ${FIXED_RATE} req/s: p50 direct ${fmt(d.p50, 3)} ms, http-proxy ${fmt(b.p50, 3)} ms, gatewatch ${fmt(g.p50, 3)} ms`);
+      out(`  added p50 by gatewatch vs http-proxy: ${fmt(g.p50 - b.p50, 3)} ms; vs direct: ${fmt(g.p50 - d.p50, 3)} ms (p99 ${fmt(d.p99, 2)} / ${fmt(b.p99, 2)} / ${fmt(g.p99, 2)} ms)`);
+    }
+    // Alerts firing on every request: each prompt carries a different (fake) AWS key id.
+    const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    let serial = 0;
+    const leaking = () => {
+      let id = '';
+      for (let n = serial++, i = 0; i < 16; i++, n = Math.floor(n / 32)) id += base32[(n + i * 7) % 32];
+      const b = prompt(4 * 1024).toString().replace('Please review', `My key is AKIA${id}. Please review`);
+      return Buffer.from(b);
+    };
+    const quiet: LoadResult[] = [];
+    const firing: LoadResult[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      quiet.push(await closedLoop(gw.port, prompt(4 * 1024), SECONDS));
+      firing.push(await closedLoop(gw.port, leaking, SECONDS));
+    }
+    const q = median(quiet.map((x) => x.rps));
+    const f = median(firing.map((x) => x.rps));
+    out(`\nAlerts on every request (4 KB, a new leaked key each time) vs none, gatewatch closed loop: ${fmt(f, 0)} vs ${fmt(q, 0)} req/s = ${fmt((f / q) * 100, 1)}%`);
+    const ttfb = new Map<string, number>();
+    for (const t of targets) ttfb.set(t.name, await firstSseChunk(t.port, 200));
+    out(`\nTime to first SSE chunk (p50 of 200): direct ${fmt(ttfb.get('direct')!, 3)} ms, http-proxy ${fmt(ttfb.get('http-proxy')!, 3)} ms, gatewatch ${fmt(ttfb.get('gatewatch')!, 3)} ms (gatewatch − http-proxy: ${fmt(ttfb.get('gatewatch')! - ttfb.get('http-proxy')!, 3)} ms)`);
+  } finally {
+    for (const c of [gw.child, bare.child, upstream.child]) c.kill('SIGTERM');
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

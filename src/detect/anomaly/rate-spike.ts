@@ -1,0 +1,78 @@
+import type { SeriesOptions, SeriesSnapshot } from '../../state/store.js';
+import type { Exchange } from '../../types.js';
+import { DAY_MS, type DetectorDeps, type DetectorFactory, fieldNames, identityDetector, MINUTE_MS, totalTokens, warmupMs } from './base.js';
+import { num, span, usd } from './format.js';
+import { type PriceLookup, requestCost } from './prices.js';
+import { requireParam } from './rules.js';
+
+// Spikes of a per-minute quantity against the identity's own baseline: an
+// EWMA mean and variance of per-minute totals over `baselineDays`, plus a
+// slowly decaying busiest minute, so bursty batch keys are judged against
+// their bursts and not against their quiet hours.
+
+interface Measure {
+  readonly stateTag: string;
+  readonly title: string;
+  value(exchange: Exchange, prices: PriceLookup): number;
+  show(x: number): string;
+  /** Appended to a shown rate, e.g. ` req/min`. */
+  readonly unit: string;
+}
+
+function rateSpike(measure: Measure): DetectorFactory {
+  return (deps: DetectorDeps) => {
+    const { rule, prices } = deps;
+    const baselineDays = requireParam(rule, 'baselineDays');
+    const z = requireParam(rule, 'zScore');
+    const peakFactor = requireParam(rule, 'peakFactor');
+    const minRatio = requireParam(rule, 'minRatio');
+    const buckets = (baselineDays * DAY_MS) / MINUTE_MS;
+    const opts: SeriesOptions = { bucketMs: MINUTE_MS, alpha: 1 / buckets, peakDecay: Math.pow(0.5, 1 / buckets) };
+    const minAge = warmupMs(rule);
+    const field = fieldNames(measure.stateTag);
+    return identityDetector<SeriesSnapshot>(deps, {
+      observe: (ops, id, kind, exchange, now) => ops.series(id, field[kind], [measure.value(exchange, prices)], now, opts),
+      judge(s, label, _exchange, now) {
+        const w = s.window(0);
+        if (w < rule.minVolume) return undefined;
+        const age = now - s.first;
+        if (age < minAge || s.weight < 1) return undefined;
+        const peak = s.peak(0);
+        const mean = s.mean(0);
+        if (w < peakFactor * peak || w < minRatio * mean) return undefined;
+        const std = s.std(0);
+        if (w < mean + z * std) return undefined;
+        const { show, unit } = measure;
+        return {
+          title: measure.title,
+          summary: `${show(w)}${unit} for ${label} against a baseline of ${show(mean)} ± ${show(std)}${unit} over the last ${span(Math.min(age, baselineDays * DAY_MS))} (busiest minute ${show(peak)})`,
+          kind: 'rate',
+        };
+      },
+    });
+  };
+}
+
+export const requestRateSpike = rateSpike({
+  stateTag: 'rq',
+  title: 'Request rate spike',
+  value: () => 1,
+  show: num,
+  unit: ' req/min',
+});
+
+export const tokenRateSpike = rateSpike({
+  stateTag: 'tk',
+  title: 'Token rate spike',
+  value: totalTokens,
+  show: num,
+  unit: ' tokens/min',
+});
+
+export const costSpike = rateSpike({
+  stateTag: 'co',
+  title: 'Spend spike',
+  value: (ex, prices) => requestCost(prices(ex.model), ex.usage.promptTokens ?? 0, ex.usage.completionTokens ?? 0),
+  show: usd,
+  unit: '/min',
+});

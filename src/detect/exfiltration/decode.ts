@@ -1,0 +1,112 @@
+// Finds encoded payloads in prompt text (base64, base64url, hex, \x and \u
+// escapes, URL-encoding) and decodes those that turn out to be readable
+// text, so the rules can be run on what the payload says. rot13 needs no
+// finder: its keywords sit in the prefilter (see rules.ts).
+
+export type Encoding = 'base64' | 'hex' | 'url' | 'escape';
+
+export interface DecodedPayload {
+  readonly encoding: Encoding;
+  /** Span of the encoded run in the text it was found in. */
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+// One pass finds every run of 16+ chars that could be a payload (base64
+// alphabets, hex, escapes, URL-encoding); classification follows.
+export const MIN_RUN = 16;
+/** 1 for the ASCII chars a payload run is made of. */
+export const RUN_CHAR = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_%.~\\'!*()-") RUN_CHAR[ch.charCodeAt(0)] = 1;
+const SPACED_HEX = /\b(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}\b/g;
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+const X_ESCAPES = /^(?:\\x[0-9a-fA-F]{2})+$/;
+const U_ESCAPES = /^(?:\\u[0-9a-fA-F]{4})+$/;
+const PERCENT = /%[0-9a-fA-F]{2}/g;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$|^[A-Za-z0-9_-]+={0,2}$/;
+
+/** True when decoded bytes read as text: valid UTF-8, mostly printable, with a space (a phrase, not a token). */
+function readable(s: string): boolean {
+  if (s.length < 6 || s.includes('\ufffd') || !(s.includes(' ') || /[\u3040-\u9fff]/.test(s))) return false;
+  let printable = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 ? c !== 0x7f : c === 0x0a || c === 0x0d || c === 0x09) printable++;
+  }
+  return printable / s.length >= 0.95;
+}
+
+function decodeRun(run: string): { encoding: Encoding; text: string } | undefined {
+  if (X_ESCAPES.test(run)) return { encoding: 'escape', text: Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8') };
+  if (U_ESCAPES.test(run)) {
+    return { encoding: 'escape', text: run.split('\\u').slice(1).map((h) => String.fromCharCode(parseInt(h, 16))).join('') };
+  }
+  const percents = run.match(PERCENT);
+  if (percents && percents.length >= 2) {
+    try {
+      return { encoding: 'url', text: decodeURIComponent(run.replace(/\+/g, ' ')) };
+    } catch {
+      return undefined;
+    }
+  }
+  if (HEX.test(run) && /[a-fA-F]/.test(run) && /\d/.test(run)) return { encoding: 'hex', text: Buffer.from(run, 'hex').toString('utf8') };
+  const body = run.replace(/^[.~%\\'!*()]+|[.~%\\'!*()]+$/g, '');
+  if (body.length >= 16 && BASE64.test(body) && /[a-z]/.test(body) && /[A-Z]/.test(body)) {
+    return { encoding: 'base64', text: Buffer.from(body, body.includes('-') || body.includes('_') ? 'base64url' : 'base64').toString('utf8') };
+  }
+  return undefined;
+}
+
+/** Start/end pairs of the runs of 16+ payload chars in `text`. */
+export function candidateRuns(text: string): number[] {
+  const runs: number[] = [];
+  for (let i = 0, n = text.length; i < n; ) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || RUN_CHAR[c] === 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if (d >= 128 || RUN_CHAR[d] === 0) break;
+      j++;
+    }
+    if (j - i >= MIN_RUN) runs.push(i, j);
+    i = j;
+  }
+  return runs;
+}
+
+/**
+ * Readable payloads in `text`, in order, stopping once `budget` decoded chars
+ * are used up. `runs` (from candidateRuns, or gathered while normalizing)
+ * saves a pass over the text.
+ */
+export function findEncodedPayloads(text: string, budget: number, runs: readonly number[] = candidateRuns(text)): DecodedPayload[] {
+  const found: DecodedPayload[] = [];
+  if (budget <= 0) return found;
+  let used = 0;
+  const take = (encoding: Encoding, decoded: string, start: number, end: number): boolean => {
+    if (!readable(decoded)) return true;
+    const room = budget - used;
+    if (room <= 0) return false;
+    const t = decoded.length > room ? decoded.slice(0, room) : decoded;
+    used += t.length;
+    found.push({ encoding, start, end, text: t });
+    return used < budget;
+  };
+  for (let k = 0; k < runs.length; k += 2) {
+    const d = decodeRun(text.slice(runs[k]!, runs[k + 1]!));
+    if (d && !take(d.encoding, d.text, runs[k]!, runs[k + 1]!)) return found;
+  }
+  // Spaced hex of text always holds the space, 20.
+  if (!text.includes(' 20 ') && !text.includes(':20:')) return found;
+  SPACED_HEX.lastIndex = 0;
+  for (let m = SPACED_HEX.exec(text); m; m = SPACED_HEX.exec(text)) {
+    const decoded = Buffer.from(m[0].replace(/[ :]/g, ''), 'hex').toString('utf8');
+    if (!take('hex', decoded, m.index, m.index + m[0].length)) return found;
+  }
+  return found;
+}

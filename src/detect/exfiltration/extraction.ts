@@ -1,0 +1,280 @@
+import { KeywordPrefilter } from '../engine/prefilter.js';
+import { findEncodedPayloads, type Encoding } from './decode.js';
+import { leetView, normalize, rot13, type NormalizedText } from './normalize.js';
+import { patternVocabulary, Segmenter } from './segment.js';
+import type { ExtractionRule } from './rules.js';
+
+// Matches extraction / injection rules against one prompt text: one
+// prefilter pass over the normalized text picks the candidate rules (a
+// keyword of the rule, and one of its second group when it has one), then
+// only their regexes run: anchored rules at the keyword hits (sticky),
+// others in windows around them. The same is repeated on the leetspeak view,
+// the rot13 view (when two rot13-spelled keywords show up, or the prompt says
+// rot13) and on decoded payloads, up to a depth and a byte budget.
+
+export type Via = 'text' | 'leet' | 'rot13' | Encoding;
+
+export interface RuleHit {
+  readonly rule: ExtractionRule;
+  /** Offsets in the scanned (original) text; for a decoded payload, the encoded run. */
+  readonly start: number;
+  readonly end: number;
+  readonly via: Via;
+  /** The matched phrase in normalized form (lower case, no invisible chars). */
+  readonly phrase: string;
+}
+
+export interface MatchOptions {
+  readonly maxDepth: number;
+  readonly maxBytes: number;
+  /**
+   * Score a view must be able to reach for its rules to run: candidates whose
+   * positive weights cannot add up to it are skipped, and negative rules run
+   * only once the positive ones reach it. 0 runs every candidate (rules test).
+   */
+  readonly minScore?: number;
+}
+
+/** Words by which a prompt says it is rot13 itself. */
+const ROT13_NAMES = ['rot13', 'rot 13', 'caesar'];
+
+/** A match is looked for in a window from this far before a keyword hit… */
+const LOOKBEHIND = 240;
+/** …to this far after it. */
+const LOOKAHEAD = 360;
+/** Window starts kept per rule; past them the regex runs to the end of the text. */
+const MAX_WINDOWS = 4;
+/** Longest run of joined letters that is split back into words. */
+const MAX_SEGMENT = 512;
+/** Hit positions kept per anchored rule; past them it falls back to a search. */
+const MAX_ANCHORS = 200;
+
+type Span = { readonly start: number; readonly end: number; readonly via: Via };
+
+export class ExtractionMatcher {
+  readonly rules: readonly ExtractionRule[];
+  private readonly prefilter: KeywordPrefilter;
+  /** keyword index → rule indexes whose first group holds it. */
+  private readonly keywordRules: readonly (readonly number[])[];
+  /** keyword index → rule indexes whose second group holds it. */
+  private readonly alsoRules: readonly (readonly number[])[];
+  private readonly keywordLength: Int32Array;
+  /** Keywords at or past this index are rot13 spellings… */
+  private readonly rot13From: number;
+  /** …and at or past this one, names of rot13 itself. */
+  private readonly rot13Named: number;
+  private readonly scriptRules: readonly number[];
+  private readonly needsAlso: Uint8Array;
+  private readonly segmenter: Segmenter;
+  private readonly minScore: number;
+  // Per-view scratch, reset by every matchView (matching is synchronous).
+  /** First keyword hit per rule (-1: not a candidate). */
+  private readonly first: Int32Array;
+  /** Up to MAX_WINDOWS window starts per rule, and how many. */
+  private readonly windows: Int32Array;
+  private readonly windowCount: Uint8Array;
+  /** Keyword hit positions per anchored rule, and how many (MAX_ANCHORS + 1: overflowed). */
+  private readonly anchors: Int32Array;
+  private readonly anchorCount: Uint8Array;
+  private readonly anchored: Uint8Array;
+  private readonly also: Uint8Array;
+  /** Distinct rot13-spelled keywords seen; two make the rot13 view worth scanning. */
+  private rot13Hits = 0;
+  private lastRot13 = -1;
+  private readonly onHit = (k: number, end: number): void => {
+    if (k >= this.rot13From) {
+      if (k >= this.rot13Named) this.rot13Hits += 2;
+      else if (k !== this.lastRot13) this.rot13Hits++;
+      this.lastRot13 = k;
+      return;
+    }
+    const start = end - this.keywordLength[k]!;
+    for (const r of this.keywordRules[k]!) {
+      if (this.first[r] === -1) this.first[r] = start;
+      if (this.anchored[r] === 1) {
+        const a = this.anchorCount[r]!;
+        if (a < MAX_ANCHORS) this.anchors[r * MAX_ANCHORS + a] = start;
+        if (a <= MAX_ANCHORS) this.anchorCount[r] = a + 1;
+        continue;
+      }
+      const c = this.windowCount[r]!;
+      // A hit inside the last window needs no window of its own.
+      if (c > 0 && c <= MAX_WINDOWS && start - LOOKBEHIND < this.windows[r * MAX_WINDOWS + c - 1]! + LOOKBEHIND + LOOKAHEAD - 200) continue;
+      if (c < MAX_WINDOWS) this.windows[r * MAX_WINDOWS + c] = Math.max(0, start - LOOKBEHIND);
+      if (c <= MAX_WINDOWS) this.windowCount[r] = c + 1;
+    }
+    for (const r of this.alsoRules[k]!) this.also[r] = 1;
+  };
+
+  constructor(rules: readonly ExtractionRule[], private readonly opts: MatchOptions) {
+    this.rules = rules;
+    this.minScore = opts.minScore ?? 0;
+    const index = new Map<string, { rules: number[]; also: number[] }>();
+    const entry = (k: string) => {
+      let e = index.get(k);
+      if (!e) index.set(k, (e = { rules: [], also: [] }));
+      return e;
+    };
+    const scriptRules: number[] = [];
+    rules.forEach((rule, r) => {
+      if (rule.scripts !== 0) scriptRules.push(r);
+      for (const k of rule.keywords) if (/^[\x00-\x7f]+$/.test(k) && !entry(k).rules.includes(r)) entry(k).rules.push(r);
+      for (const k of rule.alsoKeywords) if (!entry(k).also.includes(r)) entry(k).also.push(r);
+    });
+    const keywords = [...index.keys()];
+    this.keywordRules = keywords.map((k) => index.get(k)!.rules);
+    this.alsoRules = keywords.map((k) => index.get(k)!.also);
+    this.rot13From = keywords.length;
+    const rotated = [...new Set(keywords.filter((k) => k.length >= 4 && index.get(k)!.rules.length > 0 && /[a-z]/.test(k)).map(rot13))].filter((k) => !index.has(k));
+    // A prompt that names rot13 counts as two rot13 keywords: the view is scanned.
+    this.rot13Named = keywords.length + rotated.length;
+    const all = [...keywords, ...rotated, ...ROT13_NAMES];
+    this.keywordLength = Int32Array.from(all, (k) => k.length);
+    this.prefilter = new KeywordPrefilter(all);
+    this.scriptRules = scriptRules;
+    this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
+    this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
+    this.first = new Int32Array(rules.length);
+    this.windows = new Int32Array(rules.length * MAX_WINDOWS);
+    this.windowCount = new Uint8Array(rules.length);
+    this.anchors = new Int32Array(rules.length * MAX_ANCHORS);
+    this.anchorCount = new Uint8Array(rules.length);
+    this.anchored = Uint8Array.from(rules, (r) => (r.sticky ? 1 : 0));
+    this.also = new Uint8Array(rules.length);
+  }
+
+  /** Every rule that matches `text`, at most one hit per rule. */
+  match(text: string): RuleHit[] {
+    const hits: RuleHit[] = [];
+    this.matchAt(text, 0, undefined, hits, { budget: this.opts.maxBytes });
+    return hits;
+  }
+
+  private matchAt(text: string, depth: number, span: Span | undefined, hits: RuleHit[], budget: { budget: number }): void {
+    const norm = normalize(text);
+    const rot13Seen = this.matchView(norm.text, norm.map, norm.scripts, span?.via ?? 'text', span, hits);
+    const leet = norm.leetish ? leetView(norm.text) : undefined;
+    if (leet !== undefined) this.matchView(leet, norm.map, norm.scripts, span?.via ?? 'leet', span, hits);
+    if (rot13Seen) this.matchView(rot13(norm.text), norm.map, 0, span?.via ?? 'rot13', span, hits);
+    if (norm.joined.length > 0) {
+      const seg = this.segmentedView(norm);
+      if (seg) this.matchView(seg.text, seg.map, norm.scripts, span?.via ?? 'text', span, hits);
+    }
+    if (depth >= this.opts.maxDepth || budget.budget <= 0) return;
+    for (const p of findEncodedPayloads(text, budget.budget, norm.runs)) {
+      budget.budget -= p.text.length;
+      this.matchAt(p.text, depth + 1, span ?? { start: p.start, end: p.end, via: p.encoding }, hits, budget);
+    }
+  }
+
+  /** Runs the candidate rules on one view; returns whether a rot13-spelled keyword was seen. */
+  private matchView(view: string, map: Int32Array, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[]): boolean {
+    const { first, also, rules } = this;
+    first.fill(-1);
+    also.fill(0);
+    this.windowCount.fill(0);
+    this.anchorCount.fill(0);
+    this.rot13Hits = 0;
+    this.lastRot13 = -1;
+    this.prefilter.scan(view, this.onHit);
+    const rot13Seen = this.rot13Hits >= 2;
+    if (scripts !== 0) for (const r of this.scriptRules) if ((rules[r]!.scripts & scripts) !== 0) first[r] = 0;
+    let potential = 0;
+    for (let r = 0; r < first.length; r++) {
+      if (first[r] !== -1 && this.needsAlso[r] === 1 && also[r] === 0) first[r] = -1;
+      if (first[r] !== -1 && rules[r]!.weight > 0) potential += rules[r]!.weight;
+    }
+    for (const h of hits) potential += h.rule.weight > 0 ? h.rule.weight : 0;
+    if (potential < this.minScore) return rot13Seen;
+    let score = 0;
+    for (const h of hits) score += h.rule.weight;
+    // Positive rules first; negative ones only matter once the positives reach the threshold.
+    for (const positive of [true, false]) {
+      if (!positive && score < this.minScore) break;
+      for (let r = 0; r < first.length; r++) {
+        const rule = rules[r]!;
+        if (first[r] === -1 || rule.weight > 0 !== positive || hits.some((h) => h.rule === rule)) continue;
+        const found = this.find(rule, r, view);
+        if (!found) continue;
+        score += rule.weight;
+        const s = found.index;
+        const e = s + found[0].length;
+        hits.push({ rule, start: span ? span.start : map[s]!, end: span ? span.end : map[e]!, via, phrase: found[0] });
+      }
+    }
+    return rot13Seen;
+  }
+
+  /**
+   * Normalized text with words spaced out letter by letter and no wider gap
+   * (`f o r g e t e v e r y t h i n g`) split back into words; undefined
+   * when no joined run is long enough to hold several words.
+   */
+  private segmentedView(norm: NormalizedText): { text: string; map: Int32Array } | undefined {
+    const { text, map, joined } = norm;
+    let out = '';
+    const outMap: number[] = [];
+    let at = 0;
+    for (let k = 0; k < joined.length; k += 2) {
+      const s = joined[k]!;
+      const e = joined[k + 1]!;
+      // Long enough for several words, short enough to keep the split cheap.
+      if (e - s < 6 || e - s > MAX_SEGMENT) continue;
+      for (; at < s; at++) (out += text[at]), outMap.push(map[at]!);
+      const words = this.segmenter.split(text.slice(s, e));
+      for (const ch of words) {
+        out += ch;
+        outMap.push(map[at]!);
+        if (ch !== ' ') at++;
+      }
+    }
+    if (at === 0) return undefined;
+    for (; at <= text.length; at++) {
+      if (at < text.length) out += text[at];
+      outMap.push(map[at]!);
+    }
+    return { text: out, map: Int32Array.from(outMap) };
+  }
+
+  /** The rule's first match in the windows around its keyword hits (offsets in `view`). */
+  private find(rule: ExtractionRule, r: number, view: string): RegExpExecArray | null {
+    const sticky = rule.sticky;
+    const anchors = this.anchorCount[r]!;
+    if (sticky && anchors > 0 && anchors <= MAX_ANCHORS) {
+      for (let k = 0; k < anchors; k++) {
+        sticky.lastIndex = this.anchors[r * MAX_ANCHORS + k]!;
+        const m = sticky.exec(view);
+        if (m) return m;
+      }
+      return null;
+    }
+    const re = rule.regex;
+    if (sticky && anchors > MAX_ANCHORS) {
+      re.lastIndex = this.first[r]!;
+      return re.exec(view);
+    }
+    const count = this.windowCount[r]!;
+    // Script-gated rules have no hit positions; too many hits: scan from the last kept one on.
+    if (count === 0 || count > MAX_WINDOWS) {
+      re.lastIndex = count === 0 ? 0 : this.windows[r * MAX_WINDOWS + MAX_WINDOWS - 1]!;
+      return re.exec(view);
+    }
+    for (let k = 0; k < count; k++) {
+      const from = this.windows[r * MAX_WINDOWS + k]!;
+      re.lastIndex = 0;
+      const m = re.exec(view.slice(from, from + LOOKBEHIND + LOOKAHEAD));
+      if (m) {
+        m.index += from;
+        return m;
+      }
+    }
+    return null;
+  }
+}
+
+/** Sum of the weights of the distinct rules hit. */
+export function scoreHits(hits: readonly RuleHit[]): number {
+  let score = 0;
+  for (const h of hits) score += h.rule.weight;
+  return score;
+}

@@ -1,0 +1,134 @@
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { applyMetricOps } from '../telemetry/relay-metrics.js';
+import { capturedBytes, type CapturedExchange } from './captured.js';
+import type { FindingsConsumer, Inspector } from './inspector.js';
+import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerData } from './worker-protocol.js';
+
+// The proxy's side of the inspection worker. submit() posts the capture and
+// returns; what is in flight is bounded by count and bytes, beyond which
+// exchanges are dropped and counted. A worker that dies is replaced: inspection
+// fails open, traffic never notices.
+
+export interface WorkerInspectorOptions {
+  readonly config: Config;
+  readonly fingerprintKey: Buffer;
+  readonly consumer: FindingsConsumer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector & { ready: Promise<number> } {
+  const { config, metrics, logger } = opts;
+  const maxQueue = config.inspection.maxQueue;
+  const maxBytes = config.inspection.maxQueueBytes;
+  // Bytes are tracked per exchange in submission order; the worker inspects in order.
+  const sizes: number[] = [];
+  let sizesHead = 0;
+  let inFlightBytes = 0;
+  let drainSeq = 0;
+  const drainWaiters = new Map<number, () => void>();
+  let closed = false;
+  let worker: Worker;
+  let resolveReady!: (n: number) => void;
+  const ready = new Promise<number>((r) => (resolveReady = r));
+
+  let batch: WireCaptured[] = [];
+  const postBatch = () => {
+    if (batch.length === 0) return;
+    const message: ToWorker = { type: 'captured', batch };
+    batch = [];
+    worker.postMessage(message);
+  };
+  const inFlight = () => sizes.length - sizesHead;
+  const completed = (count: number) => {
+    for (let i = 0; i < count && sizesHead < sizes.length; i++) inFlightBytes -= sizes[sizesHead++]!;
+    if (sizesHead > 4096 && sizesHead * 2 > sizes.length) {
+      sizes.splice(0, sizesHead);
+      sizesHead = 0;
+    }
+  };
+
+  const start = () => {
+    const data: WorkerData = { config, fingerprintKey: new Uint8Array(opts.fingerprintKey) };
+    worker = new Worker(WORKER_URL, { workerData: data });
+    worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'findings':
+          try {
+            opts.consumer.submit(m.findings, m.exchange);
+          } catch (e) {
+            logger.error({ err: { type: (e as Error).name } }, 'alert pipeline refused findings');
+          }
+          break;
+        case 'metrics':
+          applyMetricOps(metrics, m.ops);
+          break;
+        case 'done':
+          completed(m.count);
+          break;
+        case 'drained':
+          drainWaiters.get(m.id)?.();
+          drainWaiters.delete(m.id);
+          break;
+        case 'ready':
+          resolveReady(m.detectors);
+          break;
+      }
+    });
+    worker.on('error', (e) => logger.error({ err: { type: e.name }, stack: e.stack?.split('\n').slice(0, 3).join(' | ') }, 'inspection worker failed'));
+    worker.on('exit', (code) => {
+      if (closed) return;
+      const lost = inFlight();
+      metrics.inspectionDropped.add(lost, { reason: 'worker_restart' });
+      completed(lost);
+      logger.error({ code, lost }, 'inspection worker exited; starting a new one (traffic unaffected)');
+      start();
+    });
+  };
+  start();
+
+  return {
+    ready,
+    submit(captured: CapturedExchange) {
+      const bytes = capturedBytes(captured);
+      if (closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes) {
+        metrics.inspectionDropped.add(1, { reason: 'queue_full' });
+        metrics.requests.add(1, { route: metrics.routeLabel.limit(captured.route.name), provider: 'uninspected', model: 'none', status: String(captured.status) });
+        return;
+      }
+      sizes.push(bytes);
+      inFlightBytes += bytes;
+      // One message per event-loop turn, not per exchange: posting has a fixed cost.
+      batch.push(toWire(captured));
+      if (batch.length === 1) setImmediate(postBatch);
+    },
+    drain(deadlineMs = 5000) {
+      const id = ++drainSeq;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          drainWaiters.delete(id);
+          resolve();
+        }, deadlineMs);
+        drainWaiters.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        postBatch();
+        const message: ToWorker = { type: 'drain', id, deadlineMs };
+        worker.postMessage(message);
+      });
+    },
+    get pending() {
+      return inFlight();
+    },
+    async close() {
+      closed = true;
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log.js';
+import { createRecordingMetrics } from '../telemetry/relay-metrics.js';
+import { createCpuPacer } from './cpu-pacer.js';
+import { createLocalInspection } from './local.js';
+import { fromWire, slimExchange, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
+
+// The inspection worker: decode, view, identity and every detector run
+// here, on their own thread, so a slow scan never holds up forwarding.
+
+const port = parentPort!;
+const { config, fingerprintKey } = workerData as WorkerData;
+const post = (message: FromWorker) => port.postMessage(message);
+
+const logger = createLogger({ level: config.log.level }).child({ thread: 'inspection' });
+const recorder = createRecordingMetrics();
+const metrics = recorder.metrics;
+let done = 0;
+const { inspector, detectorCount, closeState } = createLocalInspection(config, {
+  fingerprintKey: Buffer.from(fingerprintKey),
+  consumer: {
+    submit(findings, exchange) {
+      if (findings.length > 0) post({ type: 'findings', findings, exchange: slimExchange(exchange) });
+    },
+  },
+  // The main thread bounds what is in flight; the worker takes all it is sent.
+  maxQueue: Number.MAX_SAFE_INTEGER,
+  maxQueueBytes: Number.MAX_SAFE_INTEGER,
+  pacer: createCpuPacer(config.inspection.maxCpuShare),
+  metrics,
+  logger,
+  onInspected: () => {
+    done++;
+  },
+});
+
+const flush = () => {
+  const ops = recorder.drain();
+  if (ops.length > 0) post({ type: 'metrics', ops });
+  if (done > 0) {
+    post({ type: 'done', count: done });
+    done = 0;
+  }
+};
+setInterval(flush, 100).unref();
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'captured') for (const c of message.batch) inspector.submit(fromWire(c));
+  else if (message.type === 'drain') {
+    void inspector.drain(message.deadlineMs).then(async () => {
+      flush();
+      await closeState();
+      post({ type: 'drained', id: message.id });
+    });
+  }
+});
+
+post({ type: 'ready', detectors: detectorCount });

@@ -1,0 +1,197 @@
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import httpProxy from 'http-proxy';
+import type { Route, RouteMatch } from './routes.js';
+
+// The forwarding engine, kept behind this one module so it can be swapped.
+// http-proxy streams bodies both ways as they arrive; this module adds what
+// a sidecar needs around it: keep-alive agents, connect and idle timeouts,
+// hop-by-hop header hygiene, clean-up when either side goes away, and a
+// classification of failures into the status the client should see.
+
+export type ForwardFailure = 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'client_aborted';
+
+export interface ForwardHooks {
+  /** The upstream answered: its response is about to stream to the client. */
+  onResponse(proxyRes: IncomingMessage): void;
+  /** Forwarding failed; when the client can still be answered, the forwarder has answered it. */
+  onFailure(reason: ForwardFailure): void;
+}
+
+export interface ForwarderOptions {
+  readonly xForwarded: boolean;
+  readonly hostHeader: string | null;
+  readonly upstreamTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxSockets: number;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface Forwarder {
+  forward(req: IncomingMessage, res: ServerResponse, match: RouteMatch, hooks: ForwardHooks): void;
+  close(): void;
+}
+
+// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+
+interface ForwardState {
+  hooks: ForwardHooks;
+  proxyReq?: ClientRequest;
+  failure?: ForwardFailure;
+  connectTimer?: NodeJS.Timeout;
+  done: boolean;
+}
+
+const kState = Symbol('gatewatch.forward');
+type StatefulRequest = IncomingMessage & { [kState]?: ForwardState };
+
+function stripHopByHop(req: IncomingMessage): void {
+  const headers = req.headers;
+  const listed = headers.connection;
+  if (listed) {
+    for (const name of listed.split(',')) {
+      const n = name.trim().toLowerCase();
+      if (n !== '' && n !== 'close' && n !== 'keep-alive') delete headers[n];
+    }
+  }
+  for (const name of HOP_BY_HOP) delete headers[name];
+}
+
+const STATUS_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, number> = {
+  unreachable: 502,
+  connect_timeout: 502,
+  reset: 502,
+  timeout: 504,
+};
+
+const MESSAGE_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, string> = {
+  unreachable: 'upstream unreachable',
+  connect_timeout: 'upstream did not accept the connection in time',
+  reset: 'upstream closed the connection before answering',
+  timeout: 'upstream did not answer in time',
+};
+
+function respondWithFailure(res: ServerResponse, reason: Exclude<ForwardFailure, 'client_aborted'>): void {
+  if (res.headersSent || res.destroyed) {
+    // Part of the response is already on its way: the only honest signal left is to cut it.
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { type: 'gatewatch_upstream_error', code: reason, message: MESSAGE_FOR[reason] } });
+  res.writeHead(STATUS_FOR[reason], {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-gatewatch-error': reason,
+  });
+  res.end(body);
+}
+
+function classify(err: NodeJS.ErrnoException): ForwardFailure {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'unreachable';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    default:
+      return 'reset';
+  }
+}
+
+function settle(req: StatefulRequest, res: ServerResponse, reason: ForwardFailure): void {
+  const state = req[kState];
+  if (!state || state.done) return;
+  state.done = true;
+  state.failure ??= reason;
+  if (state.connectTimer) clearTimeout(state.connectTimer);
+  state.proxyReq?.destroy();
+  if (state.failure !== 'client_aborted') respondWithFailure(res, state.failure);
+  state.hooks.onFailure(state.failure);
+}
+
+export function createForwarder(opts: ForwarderOptions): Forwarder {
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: 256, scheduling: 'lifo' as const };
+  const httpAgent = new HttpAgent(agentOptions);
+  const httpsAgent = new HttpsAgent({ ...agentOptions, rejectUnauthorized: opts.rejectUnauthorized });
+  const proxy = httpProxy.createProxyServer({ xfwd: opts.xForwarded, ws: false });
+
+  proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+    const state = (req as StatefulRequest)[kState];
+    if (!state) return;
+    state.proxyReq = proxyReq;
+    if (opts.hostHeader !== null) proxyReq.setHeader('host', opts.hostHeader);
+    const socket = proxyReq.socket;
+    if (socket) {
+      socket.setNoDelay(true);
+      if (socket.connecting) {
+        state.connectTimer = setTimeout(() => {
+          state.failure = 'connect_timeout';
+          proxyReq.destroy();
+        }, opts.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(state.connectTimer));
+      }
+    }
+    proxyReq.setTimeout(opts.upstreamTimeoutMs, () => {
+      state.failure ??= 'timeout';
+      proxyReq.destroy();
+    });
+  });
+
+  proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
+    const state = (req as StatefulRequest)[kState];
+    if (!state) return;
+    if (state.connectTimer) clearTimeout(state.connectTimer);
+    // A reset in the middle of the body: without this listener the error would be unhandled.
+    proxyRes.on('error', () => settle(req as StatefulRequest, res, 'reset'));
+    proxyRes.on('aborted', () => settle(req as StatefulRequest, res, 'reset'));
+    state.hooks.onResponse(proxyRes);
+  });
+
+  // http-proxy calls this for errors of both the upstream request and the client request.
+  const onError = (err: Error, req: IncomingMessage, res: ServerResponse | unknown) => {
+    const r = req as StatefulRequest;
+    const state = r[kState];
+    if (!state) return;
+    if (r.socket.destroyed && !state.failure) state.failure = 'client_aborted';
+    settle(r, res as ServerResponse, classify(err as NodeJS.ErrnoException));
+  };
+  proxy.on('econnreset', (_err: Error, req: IncomingMessage, res: ServerResponse) => settle(req as StatefulRequest, res, 'client_aborted'));
+
+  return {
+    forward(req, res, match, hooks) {
+      const r = req as StatefulRequest;
+      const state: ForwardState = { hooks, done: false };
+      r[kState] = state;
+      stripHopByHop(req);
+      req.url = match.forwardPath;
+      const route: Route = match.route;
+      // The client went away before the response completed: free the upstream side too.
+      res.once('close', () => {
+        if (state.connectTimer) clearTimeout(state.connectTimer);
+        if (!res.writableFinished) settle(r, res, 'client_aborted');
+        else state.done = true;
+      });
+      proxy.web(
+        req,
+        res,
+        {
+          target: route.target.href,
+          changeOrigin: !route.preserveHost,
+          agent: route.target.protocol === 'https:' ? httpsAgent : httpAgent,
+          secure: opts.rejectUnauthorized,
+        },
+        onError,
+      );
+    },
+    close() {
+      proxy.close();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { CapturedExchange } from '../inspect/captured.js';
+import type { Logger } from '../log.js';
+import { listen } from '../net/listen.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { createForwarder, type ForwarderOptions } from './forward.js';
+import type { Route, RouteTable } from './routes.js';
+import { CaptureBuffer } from './tap.js';
+import { createWebSocketRelay, type WebSocketRelayOptions } from './websocket.js';
+
+// The proxy listener: every request is forwarded at once and, beside the
+// forwarded stream, teed into bounded capture buffers. When the exchange is
+// over (finished, failed or aborted) the capture is handed to inspection and
+// the proxy moves on; nothing here ever waits for a detector.
+
+export interface ProxyOptions {
+  readonly routes: RouteTable;
+  readonly forwarding: ForwarderOptions;
+  readonly maxRequestBytes: number;
+  readonly maxResponseBytes: number;
+  readonly websocket: Omit<WebSocketRelayOptions, 'routes' | 'onCaptured' | 'metrics' | 'logger'>;
+  /** Receives each finished exchange; must return at once. */
+  readonly onCaptured: (captured: CapturedExchange) => void;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export interface ProxyServer {
+  readonly server: Server;
+  listen(port: number, host: string): Promise<{ host: string; port: number }>;
+  /** Stops accepting, lets in-flight exchanges finish until the deadline, then cuts the rest. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+class InFlight {
+  readonly id = randomUUID();
+  readonly start = Date.now();
+  readonly startHr = performance.now();
+  readonly requestTap: CaptureBuffer;
+  responseTap: CaptureBuffer | undefined;
+  status = 0;
+  firstByte: number | undefined;
+  responseHeaders: IncomingMessage['headers'] = {};
+  constructor(
+    readonly req: IncomingMessage,
+    readonly url: string,
+    readonly route: Route,
+    maxRequestBytes: number,
+  ) {
+    this.requestTap = new CaptureBuffer(maxRequestBytes);
+  }
+}
+
+export function createProxyServer(opts: ProxyOptions): ProxyServer {
+  const { routes, metrics, logger } = opts;
+  const forwarder = createForwarder(opts.forwarding);
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true, keepAliveTimeout: 61_000 });
+  const ws = createWebSocketRelay({
+    ...opts.websocket,
+    routes,
+    onCaptured: opts.onCaptured,
+    metrics,
+    logger,
+  });
+
+  const finish = (ex: InFlight) => {
+    const responseTap = ex.responseTap;
+    const captured: CapturedExchange = {
+      id: ex.id,
+      kind: 'http',
+      route: ex.route,
+      method: ex.req.method ?? 'GET',
+      url: ex.url,
+      requestHeaders: ex.req.headers,
+      responseHeaders: ex.responseHeaders,
+      status: ex.status,
+      remoteAddress: ex.req.socket.remoteAddress,
+      requestBody: ex.requestTap.take(),
+      requestTruncated: ex.requestTap.truncated,
+      responseBody: responseTap ? responseTap.take() : Buffer.alloc(0),
+      responseTruncated: responseTap ? responseTap.truncated : false,
+      wsMessages: [],
+      timings: { start: ex.start, ...(ex.firstByte !== undefined ? { firstByte: ex.firstByte } : {}), end: Date.now() },
+    };
+    if (ex.status !== 0) {
+      metrics.upstreamLatency.record((performance.now() - ex.startHr) / 1000, { route: metrics.routeLabel.limit(ex.route.name) });
+    }
+    opts.onCaptured(captured);
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const match = routes.match(url);
+    const ex = new InFlight(req, url, match.route, opts.maxRequestBytes);
+    metrics.activeConnections.add(1, { kind: 'http' });
+    req.on('data', (chunk: Buffer) => ex.requestTap.push(chunk));
+    // 'close' comes once, whether the response finished, failed or the client left.
+    res.once('close', () => {
+      metrics.activeConnections.add(-1, { kind: 'http' });
+      finish(ex);
+    });
+    forwarder.forward(req, res, match, {
+      onResponse(proxyRes) {
+        ex.status = proxyRes.statusCode ?? 0;
+        ex.firstByte = Date.now();
+        ex.responseHeaders = proxyRes.headers;
+        const tap = new CaptureBuffer(opts.maxResponseBytes);
+        ex.responseTap = tap;
+        proxyRes.on('data', (chunk: Buffer) => tap.push(chunk));
+      },
+      onFailure(reason) {
+        if (reason !== 'client_aborted') {
+          metrics.upstreamErrors.add(1, { route: metrics.routeLabel.limit(match.route.name), reason });
+          logger.warn({ route: match.route.name, reason, method: req.method }, 'upstream request failed');
+        }
+      },
+    });
+    metrics.addedLatency.record((performance.now() - ex.startHr) / 1000, { route: metrics.routeLabel.limit(match.route.name) });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  // Malformed requests: answer as Node's HTTP server would, never crash.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  return {
+    server,
+    listen: (port, host) => listen(server, port, host),
+    close(deadlineMs = 10_000) {
+      return new Promise<void>((resolve) => {
+        ws.close();
+        server.close(() => {
+          forwarder.close();
+          resolve();
+        });
+        server.closeIdleConnections();
+        const timer = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+          server.closeAllConnections();
+        }, deadlineMs);
+        timer.unref();
+      });
+    },
+  };
+}

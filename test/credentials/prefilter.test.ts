@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeywordPrefilter } from '../../src/detect/engine/prefilter.js';
+
+function naive(keywords: readonly string[], text: string): string[] {
+  const hits: string[] = [];
+  const lower = text.toLowerCase();
+  for (let end = 1; end <= text.length; end++) {
+    keywords.forEach((k, i) => {
+      if (end >= k.length && lower.slice(end - k.length, end) === k.toLowerCase()) hits.push(`${i}@${end}`);
+    });
+  }
+  return hits.sort();
+}
+
+function hitsOf(p: KeywordPrefilter, text: string): string[] {
+  const hits: string[] = [];
+  p.scan(text, (k, end) => hits.push(`${k}@${end}`));
+  return hits.sort();
+}
+
+test('finds overlapping keywords case-insensitively with end offsets', () => {
+  const p = new KeywordPrefilter(['he', 'she', 'his', 'hers', 'AKIA', 'sk-ant-']);
+  assert.equal(p.size, 6);
+  assert.deepEqual(hitsOf(p, 'ushers'), ['0@4', '1@4', '3@6']);
+  assert.deepEqual(hitsOf(p, 'key=akiaXYZ and SK-ANT-api'), ['4@8', '5@23']);
+  assert.deepEqual(hitsOf(p, 'nothing here é ü 日本'), ['0@10']);
+});
+
+test('agrees with a naive search on random input', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-cA-C_-]{1,4}$/), { minLength: 1, maxLength: 8 }),
+      fc.stringMatching(/^[a-dA-D_é-]{0,60}$/),
+      (keywords, text) => {
+        assert.deepEqual(hitsOf(new KeywordPrefilter(keywords), text), naive(keywords, text));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('rejects empty and non-ASCII keywords', () => {
+  assert.throws(() => new KeywordPrefilter(['']), /empty/);
+  assert.throws(() => new KeywordPrefilter(['clé']), /not ASCII/);
+});
+
+test('text beyond Latin-1 is scanned per character: no hits from a code unit that only shares a low byte', () => {
+  const p = new KeywordPrefilter(['password']);
+  // U+0161 (š) has low byte 0x61 ('a'): a byte-wise copy would turn "pšssword" into "password".
+  assert.deepEqual(hitsOf(p, 'p\u0161ssword'), []);
+  assert.deepEqual(hitsOf(p, 'pässword password'), ['0@17']);
+  assert.deepEqual(hitsOf(p, '日本 password'), ['0@11']);
+});

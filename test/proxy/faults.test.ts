@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { send, sleep, startUpstream } from '../helpers/servers.js';
+import { startTestProxy } from './harness.js';
+
+test('an unreachable upstream gives 502 with a small JSON error', async () => {
+  const closed = createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const proxy = await startTestProxy(`http://127.0.0.1:${port}`);
+  try {
+    const reply = await send(`${proxy.url}/v1/models`);
+    assert.equal(reply.status, 502);
+    assert.equal(reply.headers['content-type'], 'application/json');
+    assert.equal(JSON.parse(reply.body.toString()).error.code, 'unreachable');
+    const c = await proxy.nextCapture();
+    assert.equal(c.status, 0);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('an upstream that never answers gives 504 after the upstream timeout', async () => {
+  const upstream = await startUpstream(() => undefined);
+  const proxy = await startTestProxy(upstream.url, { upstreamTimeoutMs: 200 });
+  try {
+    const started = Date.now();
+    const reply = await send(`${proxy.url}/slow`);
+    assert.equal(reply.status, 504);
+    assert.equal(JSON.parse(reply.body.toString()).error.code, 'timeout');
+    assert.ok(Date.now() - started < 2000);
+    await proxy.nextCapture();
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+test('an upstream that resets before answering gives 502; one that resets mid-stream cuts the client response', async () => {
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/reset-now') {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: partial\n\n');
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  const proxy = await startTestProxy(upstream.url);
+  try {
+    const early = await send(`${proxy.url}/reset-now`);
+    assert.equal(early.status, 502);
+    assert.equal(JSON.parse(early.body.toString()).error.code, 'reset');
+    await proxy.nextCapture();
+
+    const outcome = await new Promise<{ data: string; error: boolean }>((resolve) => {
+      let data = '';
+      const req = request(`${proxy.url}/mid`, { agent: false }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.on('data', (c: Buffer) => (data += c.toString()));
+        res.on('error', () => resolve({ data, error: true }));
+        res.on('aborted', () => resolve({ data, error: true }));
+        res.on('end', () => resolve({ data, error: false }));
+      });
+      req.on('error', () => resolve({ data, error: true }));
+      req.end();
+    });
+    assert.equal(outcome.data, 'data: partial\n\n');
+    assert.equal(outcome.error, true, 'the client must see the truncation, not a clean end');
+    const c = await proxy.nextCapture();
+    assert.equal(c.responseBody.toString(), 'data: partial\n\n');
+    // still serving
+    const ok = await send(`${proxy.url}/reset-now`);
+    assert.equal(ok.status, 502);
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+test('a client that disconnects mid-request releases the upstream request', async () => {
+  let upstreamSawClose!: () => void;
+  const closedUpstream = new Promise<void>((r) => (upstreamSawClose = r));
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/again') return void res.end('ok');
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: one\n\n');
+    res.on('close', () => upstreamSawClose());
+    req.resume();
+  });
+  const proxy = await startTestProxy(upstream.url);
+  try {
+    await new Promise<void>((resolve) => {
+      const req = request(`${proxy.url}/stream`, { agent: false }, (res) => {
+        res.on('error', () => undefined);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+    });
+    const released = await Promise.race([closedUpstream.then(() => true), sleep(2000).then(() => false)]);
+    assert.ok(released, 'upstream request was not released');
+    const c = await proxy.nextCapture();
+    assert.equal(c.status, 200);
+    assert.equal((await send(`${proxy.url}/again`)).status, 200);
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+function generated(size: number, chunk = 64 * 1024): Readable {
+  let sent = 0;
+  const block = Buffer.alloc(chunk, 'x');
+  return new Readable({
+    read() {
+      if (sent >= size) return void this.push(null);
+      const n = Math.min(chunk, size - sent);
+      sent += n;
+      this.push(n === chunk ? block : block.subarray(0, n));
+    },
+  });
+}
+
+test('100 MB request and response bodies pass with bounded memory', async () => {
+  const SIZE = 100 * 1024 * 1024;
+  const upstream = await startUpstream((req, res) => {
+    const hash = createHash('sha256');
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      hash.update(c);
+      n += c.length;
+    });
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-received': String(n), 'x-sha': hash.digest('hex') });
+      generated(SIZE).pipe(res);
+    });
+  });
+  const proxy = await startTestProxy(upstream.url);
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const expected = createHash('sha256');
+    const block = Buffer.alloc(64 * 1024, 'x');
+    for (let i = 0; i < SIZE / block.length; i++) expected.update(block);
+    const result = await new Promise<{ received: string; sha: string; responseBytes: number }>((resolve, reject) => {
+      const req = request(`${proxy.url}/upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        let responseBytes = 0;
+        res.on('data', (c: Buffer) => (responseBytes += c.length));
+        res.on('end', () => resolve({ received: String(res.headers['x-received']), sha: String(res.headers['x-sha']), responseBytes }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      generated(SIZE).pipe(req);
+    });
+    assert.equal(result.received, String(SIZE));
+    assert.equal(result.sha, expected.digest('hex'));
+    assert.equal(result.responseBytes, SIZE);
+    const c = await proxy.nextCapture();
+    assert.equal(c.requestTruncated, true);
+    assert.equal(c.responseTruncated, true);
+    const grewMb = (peak - rssBefore) / 1024 / 1024;
+    // Client, proxy and upstream share this process: 300 MB of traffic crossed it.
+    assert.ok(grewMb < 150, `RSS grew by ${grewMb.toFixed(0)} MB while 100 MB bodies passed`);
+  } finally {
+    clearInterval(sampler);
+    await proxy.close();
+    await upstream.close();
+  }
+});

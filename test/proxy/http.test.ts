@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { readBody, send, sleep, startUpstream, type RunningServer } from '../helpers/servers.js';
+import { startTestProxy, type TestProxy } from './harness.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('forwarding', () => {
+  let upstream: RunningServer;
+  let proxy: TestProxy;
+  const connections: number[] = [];
+
+  before(async () => {
+    upstream = await startUpstream(async (req, res) => {
+      const body = await readBody(req);
+      if (req.url?.startsWith('/gzip')) {
+        const payload = gzipSync(Buffer.from(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'compressed hello' } }] })));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': payload.length });
+        res.end(payload);
+        return;
+      }
+      if (req.url?.startsWith('/status/')) {
+        res.writeHead(Number(req.url.slice(8)), { 'content-type': 'text/plain', 'x-upstream': 'yes' });
+        res.end('status body');
+        return;
+      }
+      const echo = JSON.stringify({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        bodySha: sha(body),
+        bodyLength: body.length,
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-custom-response': 'kept', 'set-cookie': ['a=1', 'b=2'] });
+      res.end(echo);
+    });
+    upstream.server.on('connection', () => connections.push(Date.now()));
+    proxy = await startTestProxy(upstream.url);
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+    test(`${method} keeps method, path, query, headers and body`, async () => {
+      const body = method === 'GET' || method === 'OPTIONS' ? undefined : Buffer.from(JSON.stringify({ model: 'gpt-4o', n: method }));
+      const reply = await send(`${proxy.url}/v1/chat/completions?x=1&y=%20z`, {
+        method,
+        headers: { 'x-custom': 'abc', 'content-type': 'application/json', authorization: 'Bearer test-token' },
+        ...(body ? { body } : {}),
+      });
+      assert.equal(reply.status, 200);
+      const echo = JSON.parse(reply.body.toString()) as Record<string, any>;
+      assert.equal(echo.method, method);
+      assert.equal(echo.url, '/v1/chat/completions?x=1&y=%20z');
+      assert.equal(echo.headers['x-custom'], 'abc');
+      assert.equal(echo.headers.authorization, 'Bearer test-token');
+      assert.equal(echo.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(echo.headers['x-forwarded-proto'], 'http');
+      assert.equal(echo.bodyLength, body?.length ?? 0);
+      if (body) assert.equal(echo.bodySha, sha(body));
+      assert.equal(reply.headers['x-custom-response'], 'kept');
+      assert.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+      const captured = await proxy.nextCapture();
+      assert.equal(captured.method, method);
+      assert.equal(captured.status, 200);
+      assert.equal(captured.url, '/v1/chat/completions?x=1&y=%20z');
+      assert.deepEqual(captured.requestBody, body ?? Buffer.alloc(0));
+      assert.equal(JSON.parse(captured.responseBody.toString()).method, method);
+    });
+  }
+
+  test('HEAD is forwarded with no body', async () => {
+    const reply = await send(`${proxy.url}/status/200`, { method: 'HEAD' });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.length, 0);
+    await proxy.nextCapture();
+  });
+
+  test('X-Forwarded-For is appended to an existing chain', async () => {
+    const reply = await send(`${proxy.url}/x`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    const echo = JSON.parse(reply.body.toString());
+    assert.equal(echo.headers['x-forwarded-for'], '203.0.113.7,127.0.0.1');
+    await proxy.nextCapture();
+  });
+
+  test('hop-by-hop headers and the ones Connection names are dropped, the Host header kept', async () => {
+    const reply = await send(`${proxy.url}/x`, {
+      headers: { connection: 'keep-alive, x-hop', 'x-hop': 'secret-hop', 'keep-alive': 'timeout=5', te: 'trailers', host: 'gateway.example:4000', 'x-end': 'kept' },
+    });
+    const echo = JSON.parse(reply.body.toString());
+    assert.equal(echo.headers['x-hop'], undefined);
+    assert.equal(echo.headers['keep-alive'], undefined);
+    assert.equal(echo.headers.te, undefined);
+    assert.equal(echo.headers['x-end'], 'kept');
+    assert.equal(echo.headers.host, 'gateway.example:4000');
+    await proxy.nextCapture();
+  });
+
+  test('upstream statuses and bodies pass unchanged', async () => {
+    for (const status of [201, 204, 400, 401, 404, 429, 500, 503]) {
+      const reply = await send(`${proxy.url}/status/${status}`);
+      assert.equal(reply.status, status);
+      assert.equal(reply.headers['x-upstream'], 'yes');
+      if (status !== 204) assert.equal(reply.body.toString(), 'status body');
+      const c = await proxy.nextCapture();
+      assert.equal(c.status, status);
+    }
+  });
+
+  test('gzip bodies reach the client byte for byte and are captured compressed', async () => {
+    const reply = await send(`${proxy.url}/gzip`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(reply.headers['content-encoding'], 'gzip');
+    const c = await proxy.nextCapture();
+    assert.deepEqual(c.responseBody, reply.body);
+    assert.equal(c.responseHeaders['content-encoding'], 'gzip');
+  });
+
+  test('keep-alive: upstream connections are reused across client requests', async () => {
+    const before = connections.length;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request(`${proxy.url}/k${i}`, { agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      await proxy.nextCapture();
+    }
+    agent.destroy();
+    assert.ok(connections.length - before <= 2, `expected upstream connection reuse, saw ${connections.length - before} new connections for 20 requests`);
+  });
+});
+
+describe('streaming', () => {
+  let upstream: RunningServer;
+  let proxy: TestProxy;
+  let release: (() => void) | undefined;
+
+  before(async () => {
+    upstream = await startUpstream((req, res) => {
+      if (req.url === '/sse') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write('data: {"choices":[{"delta":{"content":"first"}}]}\n\n');
+        release = () => {
+          res.write('data: {"choices":[{"delta":{"content":" second"}}]}\n\n');
+          res.end('data: [DONE]\n\n');
+        };
+        return;
+      }
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let i = 0;
+        const timer = setInterval(() => {
+          res.write(`chunk-${i}\n`);
+          if (++i === 5) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 30);
+        return;
+      }
+      res.end();
+    });
+    proxy = await startTestProxy(upstream.url);
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  test('SSE events reach the client before the upstream has finished', async () => {
+    const received: Array<{ at: number; text: string }> = [];
+    const finished = new Promise<void>((resolve, reject) => {
+      const req = request(`${proxy.url}/sse`, { agent: false }, (res) => {
+        assert.equal(res.headers['content-type'], 'text/event-stream');
+        res.on('data', (c: Buffer) => {
+          received.push({ at: Date.now(), text: c.toString() });
+          if (received.length === 1) setTimeout(() => release?.(), 150);
+        });
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await finished;
+    assert.match(received[0]!.text, /first/);
+    assert.doesNotMatch(received[0]!.text, /second/, 'the first event must arrive alone, not held back');
+    const all = received.map((r) => r.text).join('');
+    assert.match(all, /second[\s\S]*\[DONE\]/);
+    const c = await proxy.nextCapture();
+    assert.equal(c.responseBody.toString(), all);
+  });
+
+  test('chunked responses are relayed chunk by chunk', async () => {
+    const arrivals: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${proxy.url}/chunked`, { agent: false }, (res) => {
+        assert.equal(res.headers['transfer-encoding'], 'chunked');
+        res.on('data', () => arrivals.push(Date.now()));
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.ok(arrivals.length >= 4, `expected separate chunks, got ${arrivals.length}`);
+    assert.ok(arrivals.at(-1)! - arrivals[0]! >= 80, 'chunks were spread over time, not buffered to the end');
+    await proxy.nextCapture();
+  });
+});
+
+describe('routes', () => {
+  let a: RunningServer;
+  let b: RunningServer;
+  let proxy: TestProxy;
+  before(async () => {
+    a = await startUpstream((req, res) => res.end(`a:${req.url}`));
+    b = await startUpstream((req, res) => res.end(`b:${req.url}:${req.headers.host}`));
+    proxy = await startTestProxy(a.url, {
+      routes: [
+        { prefix: '/openai', upstream: `${b.url}/base`, stripPrefix: true, provider: 'openai', direction: 'egress', preserveHost: false },
+        { prefix: '/keep', upstream: b.url, stripPrefix: false },
+      ],
+    });
+  });
+  after(async () => {
+    await proxy.close();
+    await a.close();
+    await b.close();
+  });
+
+  test('longest prefix wins, the prefix is stripped and the base path joined', async () => {
+    assert.equal((await send(`${proxy.url}/openai/v1/chat/completions?q=1`)).body.toString(), `b:/base/v1/chat/completions?q=1:127.0.0.1:${b.port}`);
+    assert.equal((await send(`${proxy.url}/keep/x`)).body.toString().split(':').slice(0, 2).join(':'), 'b:/keep/x');
+    assert.equal((await send(`${proxy.url}/openaix/y`)).body.toString(), 'a:/openaix/y');
+    assert.equal((await send(`${proxy.url}/other`)).body.toString(), 'a:/other');
+    const names = [];
+    for (let i = 0; i < 4; i++) names.push((await proxy.nextCapture()).route.name);
+    assert.deepEqual(names.sort(), ['/keep', '/openai', 'default', 'default']);
+  });
+});
+
+describe('capture limits', () => {
+  test('bodies beyond the capture cap are forwarded whole and captured in part', async () => {
+    const upstream = await startUpstream(async (req, res) => {
+      const body = await readBody(req);
+      res.end(Buffer.alloc(300_000, 'r').toString() + sha(body));
+    });
+    const proxy = await startTestProxy(upstream.url, { maxRequestBytes: 1000, maxResponseBytes: 2000 });
+    try {
+      const body = Buffer.alloc(500_000, 'q');
+      const reply = await send(`${proxy.url}/big`, { method: 'POST', body });
+      assert.ok(reply.body.toString().endsWith(sha(body)));
+      const c = await proxy.nextCapture();
+      assert.equal(c.requestBody.length, 1000);
+      assert.equal(c.requestTruncated, true);
+      assert.equal(c.responseBody.length, 2000);
+      assert.equal(c.responseTruncated, true);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
+  test('a malformed request is refused the way Node refuses it, and the proxy keeps serving', async () => {
+    const upstream = await startUpstream((_req, res) => res.end('ok'));
+    const proxy = await startTestProxy(upstream.url);
+    try {
+      const { connect } = await import('node:net');
+      const answer = await new Promise<string>((resolve) => {
+        const s = connect(proxy.port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'));
+        let data = '';
+        s.on('data', (d) => (data += d.toString()));
+        s.on('close', () => resolve(data));
+        s.on('error', () => resolve(data));
+      });
+      assert.match(answer, /^HTTP\/1\.1 400/);
+      assert.equal((await send(`${proxy.url}/after`)).body.toString(), 'ok');
+      await sleep(10);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
