@@ -20,7 +20,10 @@ const { inspector, detectorCount, closeState } = createLocalInspection(config, {
   fingerprintKey: Buffer.from(fingerprintKey),
   consumer: {
     submit(findings, exchange) {
-      if (findings.length > 0) post({ type: 'findings', findings, exchange: slimExchange(exchange) });
+      if (findings.length === 0) return;
+      // Metrics first: whoever sees the alert must also see the counts behind it.
+      flushMetrics();
+      post({ type: 'findings', findings, exchange: slimExchange(exchange) });
     },
   },
   // The main thread bounds what is in flight; the worker takes all it is sent.
@@ -34,9 +37,13 @@ const { inspector, detectorCount, closeState } = createLocalInspection(config, {
   },
 });
 
-const flush = () => {
+function flushMetrics(): void {
   const ops = recorder.drain();
   if (ops.length > 0) post({ type: 'metrics', ops });
+}
+
+const flush = () => {
+  flushMetrics();
   if (done > 0) {
     post({ type: 'done', count: done });
     done = 0;

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { send, sleep } from '../helpers/servers.js';
+import { send, sleep, waitFor } from '../helpers/servers.js';
 import {
   assertNoLeak,
   assertServing,
@@ -118,8 +118,8 @@ describe('hostile request bodies', { timeout: 120_000 }, () => {
     const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `${key} ${'A'.repeat(8 * 1024 * 1024)}` }] });
     await assertTransparent(upstream, sidecar.url, '/v1/chat/completions', { headers: json, body });
     await waitForSecretAlert(sidecar, key, 'the start of a huge string');
-    const metrics = (await send(`${sidecar.adminUrl}/metrics`)).body.toString();
-    assert.ok(metricValue(metrics, 'gatewatch_inspection_partial') >= 1, 'the cut capture is counted as partial inspection');
+    const partial = async () => metricValue((await send(`${sidecar.adminUrl}/metrics`)).body.toString(), 'gatewatch_inspection_partial');
+    await waitFor(async () => (await partial()) >= 1, 5000, 'the cut capture to be counted as partial inspection');
   });
 
   test('a 100 MB body streams through unchanged', async () => {

@@ -33,10 +33,4 @@ export function recordingLogger(): { logger: Logger; lines: string[] } {
   return { logger: createLogger({ level: 'info', destination }), lines };
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '../helpers/servers.js';
