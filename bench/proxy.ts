@@ -10,6 +10,8 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
+// [--connections N] [--rate N] [--cpu-prof DIR] (CPU profiles of gatewatch's
+// threads are written to DIR)
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -20,6 +22,8 @@ const SECONDS = flag('--seconds', 4);
 const ROUNDS = flag('--rounds', 3);
 const CONNECTIONS = flag('--connections', 32);
 const FIXED_RATE = flag('--rate', 200);
+const profileAt = args.indexOf('--cpu-prof');
+const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
 interface Target {
   readonly name: string;
@@ -27,8 +31,8 @@ interface Target {
   readonly pid: number | undefined;
 }
 
-function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [script, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -179,6 +183,7 @@ async function main(): Promise<void> {
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
     { GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
+    PROFILE_ARGS,
   );
   const targets: Target[] = [
     { name: 'direct', port: upstream.port, pid: upstream.child.pid },

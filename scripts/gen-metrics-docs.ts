@@ -2,11 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { AggregatedCounter, AggregatedHistogram, AggregatedUpDownCounter, type AnyAggregatedInstrument } from '../src/telemetry/aggregated.js';
+import { createInstruments } from '../src/telemetry/metrics.js';
 
 // Generates docs/metrics.md from src/telemetry/metrics.ts, the one place
-// metrics are defined: the instrument kind and label comment of each field
-// of the Metrics interface, and the name and description it is created with.
-// `--check` exits 1 when the committed file is stale.
+// metrics are defined: each instrument's name, kind and description as
+// createInstruments() builds it, and the labels from the comment beside its
+// field in the Metrics interface. `--check` exits 1 when the committed file
+// is stale.
 
 export const METRICS_SOURCE = join(PROJECT_ROOT, 'src', 'telemetry', 'metrics.ts');
 export const METRICS_DOCS_PATH = join(PROJECT_ROOT, 'docs', 'metrics.md');
@@ -20,32 +23,40 @@ export interface MetricDoc {
   readonly description: string;
 }
 
-const KIND: Readonly<Record<string, MetricDoc['kind']>> = { Counter: 'counter', Histogram: 'histogram', UpDownCounter: 'gauge' };
+function kindOf(instrument: AnyAggregatedInstrument): MetricDoc['kind'] {
+  if (instrument instanceof AggregatedCounter) return 'counter';
+  if (instrument instanceof AggregatedHistogram) return 'histogram';
+  if (instrument instanceof AggregatedUpDownCounter) return 'gauge';
+  throw new Error('metrics.ts: an instrument of an unknown kind');
+}
 
-export function parseMetrics(source: string): MetricDoc[] {
-  const fields = new Map<string, { kind: MetricDoc['kind']; labels: string }>();
-  for (const m of source.matchAll(/^\s*readonly (\w+): (Counter|Histogram|UpDownCounter);\s*(?:\/\/\s*(.*))?$/gm)) {
-    fields.set(m[1]!, { kind: KIND[m[2]!]!, labels: (m[3] ?? '').trim() });
-  }
+/** The label comments of the Metrics interface's fields, by field. */
+export function parseLabels(source: string): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const m of source.matchAll(/^\s*readonly (\w+): Aggregated\w+;\s*(?:\/\/\s*(.*))?$/gm)) labels.set(m[1]!, (m[2] ?? '').trim());
+  return labels;
+}
+
+export function describeMetrics(source: string): MetricDoc[] {
+  const labels = parseLabels(source);
   const out: MetricDoc[] = [];
-  const created = /^\s*(\w+): (?:meter\.create(?:Counter|Histogram|UpDownCounter)\('([a-z_]+)', \{ description: '([^']*)' \}\)|seconds\('([a-z_]+)', '([^']*)'\)),?$/gm;
-  for (const m of source.matchAll(created)) {
-    const field = fields.get(m[1]!);
-    if (!field) throw new Error(`metrics.ts: ${m[1]} is created but not declared in the Metrics interface`);
-    const name = m[2] ?? m[4]!;
-    const suffix = field.kind === 'counter' ? '_total' : '';
+  for (const [field, instrument] of Object.entries(createInstruments()) as Array<[string, AnyAggregatedInstrument]>) {
+    const label = labels.get(field);
+    if (label === undefined) throw new Error(`metrics.ts: ${field} is created but not declared in the Metrics interface`);
+    const kind = kindOf(instrument);
+    const { name } = instrument;
     out.push({
-      field: m[1]!,
+      field,
       name,
-      kind: field.kind,
-      prometheus: field.kind === 'histogram' ? `${name}_bucket, ${name}_sum, ${name}_count` : `${name}${suffix}`,
-      labels: field.labels,
-      description: (m[3] ?? m[5]!) + (m[4] ? ' (seconds)' : ''),
+      kind,
+      prometheus: kind === 'histogram' ? `${name}_bucket, ${name}_sum, ${name}_count` : kind === 'counter' ? `${name}_total` : name,
+      labels: label,
+      description: instrument.description + (instrument.unit === 's' ? ' (seconds)' : ''),
     });
   }
-  if (out.length !== fields.size) {
-    const missing = [...fields.keys()].filter((f) => !out.some((d) => d.field === f));
-    throw new Error(`metrics.ts: cannot read how ${missing.join(', ')} are created`);
+  if (out.length !== labels.size) {
+    const missing = [...labels.keys()].filter((f) => !out.some((d) => d.field === f));
+    throw new Error(`metrics.ts: ${missing.join(', ')} are declared but never created`);
   }
   return out;
 }
@@ -55,7 +66,7 @@ function cell(text: string): string {
 }
 
 export function renderMetricsDocs(): string {
-  const metrics = parseMetrics(readFileSync(METRICS_SOURCE, 'utf8'));
+  const metrics = describeMetrics(readFileSync(METRICS_SOURCE, 'utf8'));
   const lines = [
     '# Metrics',
     '',

@@ -52,7 +52,7 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
   const logger = opts.logger ?? createLogger({ level: config.log.level });
   const otel = createOtel(env);
   const metrics = createMetrics({
-    readers: otel?.metricReader ? [otel.metricReader] : [],
+    readers: otel?.createMetricReader ? [otel.createMetricReader] : [],
     serviceName: env.OTEL_SERVICE_NAME || 'gatewatch',
   });
 

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { applyMetricOps } from '../telemetry/relay-metrics.js';
+import { applyMetricDeltas } from '../telemetry/relay-metrics.js';
 import { capturedBytes, type CapturedExchange } from './captured.js';
 import type { FindingsConsumer, Inspector } from './inspector.js';
 import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerData } from './worker-protocol.js';
@@ -66,7 +66,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
           }
           break;
         case 'metrics':
-          applyMetricOps(metrics, m.ops);
+          applyMetricDeltas(metrics, m.deltas);
           break;
         case 'done':
           completed(m.count);

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Route } from '../proxy/routes.js';
-import type { MetricOp } from '../telemetry/relay-metrics.js';
+import type { MetricDeltas } from '../telemetry/relay-metrics.js';
 import type { Exchange, Finding } from '../types.js';
 import type { CapturedExchange } from './captured.js';
 
@@ -20,7 +20,7 @@ export type ToWorker = { type: 'captured'; batch: WireCaptured[] } | { type: 'dr
 
 export type FromWorker =
   | { type: 'findings'; findings: readonly Finding[]; exchange: Exchange }
-  | { type: 'metrics'; ops: MetricOp[] }
+  | { type: 'metrics'; deltas: MetricDeltas }
   | { type: 'done'; count: number }
   | { type: 'drained'; id: number }
   | { type: 'ready'; detectors: number };

@@ -38,8 +38,8 @@ const { inspector, detectorCount, closeState } = createLocalInspection(config, {
 });
 
 function flushMetrics(): void {
-  const ops = recorder.drain();
-  if (ops.length > 0) post({ type: 'metrics', ops });
+  const deltas = recorder.drain();
+  if (deltas.length > 0) post({ type: 'metrics', deltas });
 }
 
 const flush = () => {

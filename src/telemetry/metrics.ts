@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricProducer, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregatedCounter, AggregatedHistogram, AggregatedUpDownCounter, aggregatedProducer, type AnyAggregatedInstrument } from './aggregated.js';
 import { LabelLimiter } from './labels.js';
 
 export { LabelLimiter, looksRandom } from './labels.js';
@@ -13,25 +14,26 @@ export { LabelLimiter, looksRandom } from './labels.js';
 // values (model, route) go through a LabelLimiter.
 
 export interface Metrics {
+  /** For instruments beyond this list; the ones below are pre-aggregated (see aggregated.ts). */
   readonly meter: Meter;
-  readonly requests: Counter; // route, provider, model, status
-  readonly tokens: Counter; // route, provider, model, type=prompt|completion
-  readonly addedLatency: Histogram; // route  (seconds gatewatch adds before the first byte reaches the upstream)
-  readonly upstreamLatency: Histogram; // route, provider
-  readonly upstreamErrors: Counter; // route, reason
-  readonly bytesInspected: Counter; // direction=request|response|websocket
-  readonly inspectionPartial: Counter; // direction, reason=cap|decode_limit|decode_error
-  readonly inspectionDropped: Counter; // reason=queue_full
-  readonly detectorRuns: Counter; // detector, outcome=ok|error|timeout
-  readonly detectorDuration: Histogram; // detector (seconds)
-  readonly findings: Counter; // detector, category, severity
-  readonly alerts: Counter; // detector, category, severity
-  readonly sinkAlerts: Counter; // sink, status=ok|error|dropped|retried|suppressed
-  readonly sinkQueueDepth: UpDownCounter; // sink
-  readonly stateBackend: UpDownCounter; // backend=memory|redis, 1 while in use
-  readonly stateErrors: Counter; // backend, op
-  readonly wsMessages: Counter; // direction=client|upstream
-  readonly activeConnections: UpDownCounter; // kind=http|websocket
+  readonly requests: AggregatedCounter; // route, provider, model, status
+  readonly tokens: AggregatedCounter; // route, provider, model, type=prompt|completion
+  readonly addedLatency: AggregatedHistogram; // route  (seconds gatewatch adds before the first byte reaches the upstream)
+  readonly upstreamLatency: AggregatedHistogram; // route, provider
+  readonly upstreamErrors: AggregatedCounter; // route, reason
+  readonly bytesInspected: AggregatedCounter; // direction=request|response|websocket
+  readonly inspectionPartial: AggregatedCounter; // direction, reason=cap|decode_limit|decode_error
+  readonly inspectionDropped: AggregatedCounter; // reason=queue_full
+  readonly detectorRuns: AggregatedCounter; // detector, outcome=ok|error|timeout
+  readonly detectorDuration: AggregatedHistogram; // detector (seconds)
+  readonly findings: AggregatedCounter; // detector, category, severity
+  readonly alerts: AggregatedCounter; // detector, category, severity
+  readonly sinkAlerts: AggregatedCounter; // sink, status=ok|error|dropped|retried|suppressed
+  readonly sinkQueueDepth: AggregatedUpDownCounter; // sink
+  readonly stateBackend: AggregatedUpDownCounter; // backend=memory|redis, 1 while in use
+  readonly stateErrors: AggregatedCounter; // backend, op
+  readonly wsMessages: AggregatedCounter; // direction=client|upstream
+  readonly activeConnections: AggregatedUpDownCounter; // kind=http|websocket
   readonly modelLabel: LabelLimiter;
   readonly routeLabel: LabelLimiter;
   /** Serves `/metrics` in the Prometheus text format. */
@@ -44,45 +46,48 @@ export const LATENCY_BUCKETS_SECONDS = [
 ];
 
 export interface MetricsOptions {
-  /** Extra readers, e.g. an OTLP periodic reader built by the telemetry set-up. */
-  readonly readers?: MetricReader[];
+  /** Extra readers, e.g. the OTLP periodic reader of the telemetry set-up, built around the given producer. */
+  readonly readers?: ReadonlyArray<(producer: MetricProducer) => MetricReader>;
   /** service.name of the metrics resource (OTEL_SERVICE_NAME when set). */
   readonly serviceName?: string;
 }
 
-export function createMetrics(opts: MetricsOptions = {}): Metrics {
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({ 'service.name': opts.serviceName ?? 'gatewatch' }),
-    readers: [prometheus, ...(opts.readers ?? [])],
-  });
-  const meter = provider.getMeter('gatewatch');
-  const seconds = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, {
-      description,
-      unit: 's',
-      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
-    });
+/** The pre-aggregated instruments of a Metrics, by their field name. */
+export type InstrumentName = { [K in keyof Metrics]: Metrics[K] extends AnyAggregatedInstrument ? K : never }[keyof Metrics];
+
+export function createInstruments(): Pick<Metrics, InstrumentName> {
+  const seconds = (name: string, description: string) => new AggregatedHistogram(name, description, 's', LATENCY_BUCKETS_SECONDS);
   return {
-    meter,
-    requests: meter.createCounter('gatewatch_requests', { description: 'Proxied requests by route, provider, model and upstream status' }),
-    tokens: meter.createCounter('gatewatch_tokens', { description: 'Tokens reported by the upstream, by type (prompt|completion)' }),
+    requests: new AggregatedCounter('gatewatch_requests', 'Proxied requests by route, provider, model and upstream status'),
+    tokens: new AggregatedCounter('gatewatch_tokens', 'Tokens reported by the upstream, by type (prompt|completion)'),
     addedLatency: seconds('gatewatch_added_latency', 'Time gatewatch adds between receiving a request and handing it to the upstream'),
     upstreamLatency: seconds('gatewatch_upstream_latency', 'Time from forwarding a request to the end of the upstream response'),
-    upstreamErrors: meter.createCounter('gatewatch_upstream_errors', { description: 'Requests the upstream could not answer, by reason' }),
-    bytesInspected: meter.createCounter('gatewatch_inspected_bytes', { description: 'Bytes captured for inspection' }),
-    inspectionPartial: meter.createCounter('gatewatch_inspection_partial', { description: 'Exchanges inspected only in part (capture cap or decode limit)' }),
-    inspectionDropped: meter.createCounter('gatewatch_inspection_dropped', { description: 'Exchanges not inspected at all (inspection queue full)' }),
-    detectorRuns: meter.createCounter('gatewatch_detector_runs', { description: 'Detector runs by outcome (ok|error|timeout)' }),
+    upstreamErrors: new AggregatedCounter('gatewatch_upstream_errors', 'Requests the upstream could not answer, by reason'),
+    bytesInspected: new AggregatedCounter('gatewatch_inspected_bytes', 'Bytes captured for inspection'),
+    inspectionPartial: new AggregatedCounter('gatewatch_inspection_partial', 'Exchanges inspected only in part (capture cap or decode limit)'),
+    inspectionDropped: new AggregatedCounter('gatewatch_inspection_dropped', 'Exchanges not inspected at all (inspection queue full)'),
+    detectorRuns: new AggregatedCounter('gatewatch_detector_runs', 'Detector runs by outcome (ok|error|timeout)'),
     detectorDuration: seconds('gatewatch_detector_duration', 'Time a detector spent on one exchange'),
-    findings: meter.createCounter('gatewatch_findings', { description: 'Findings by detector, category and severity' }),
-    alerts: meter.createCounter('gatewatch_alerts', { description: 'Alerts raised (after dedup) by detector, category and severity' }),
-    sinkAlerts: meter.createCounter('gatewatch_sink_alerts', { description: 'Alert deliveries per sink by status (ok|error|dropped|retried|suppressed)' }),
-    sinkQueueDepth: meter.createUpDownCounter('gatewatch_sink_queue_depth', { description: 'Alerts waiting in a sink queue' }),
-    stateBackend: meter.createUpDownCounter('gatewatch_state_backend', { description: '1 for the state backend in use (memory|redis)' }),
-    stateErrors: meter.createCounter('gatewatch_state_errors', { description: 'State store operations that failed, by backend and operation' }),
-    wsMessages: meter.createCounter('gatewatch_websocket_messages', { description: 'WebSocket messages relayed by direction' }),
-    activeConnections: meter.createUpDownCounter('gatewatch_active_connections', { description: 'Open client connections by kind (http|websocket)' }),
+    findings: new AggregatedCounter('gatewatch_findings', 'Findings by detector, category and severity'),
+    alerts: new AggregatedCounter('gatewatch_alerts', 'Alerts raised (after dedup) by detector, category and severity'),
+    sinkAlerts: new AggregatedCounter('gatewatch_sink_alerts', 'Alert deliveries per sink by status (ok|error|dropped|retried|suppressed)'),
+    sinkQueueDepth: new AggregatedUpDownCounter('gatewatch_sink_queue_depth', 'Alerts waiting in a sink queue'),
+    stateBackend: new AggregatedUpDownCounter('gatewatch_state_backend', '1 for the state backend in use (memory|redis)'),
+    stateErrors: new AggregatedCounter('gatewatch_state_errors', 'State store operations that failed, by backend and operation'),
+    wsMessages: new AggregatedCounter('gatewatch_websocket_messages', 'WebSocket messages relayed by direction'),
+    activeConnections: new AggregatedUpDownCounter('gatewatch_active_connections', 'Open client connections by kind (http|websocket)'),
+  };
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const instruments = createInstruments();
+  const resource = resourceFromAttributes({ 'service.name': opts.serviceName ?? 'gatewatch' });
+  const producer = aggregatedProducer(resource, 'gatewatch', Object.values(instruments));
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [producer] });
+  const provider = new MeterProvider({ resource, readers: [prometheus, ...(opts.readers ?? []).map((build) => build(producer))] });
+  return {
+    ...instruments,
+    meter: provider.getMeter('gatewatch'),
     modelLabel: new LabelLimiter(100),
     routeLabel: new LabelLimiter(100),
     handlePrometheus: (req, res) => prometheus.getMetricsRequestHandler(req, res),

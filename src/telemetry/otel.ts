@@ -10,7 +10,7 @@ import type * as TracesHttp from '@opentelemetry/exporter-trace-otlp-http';
 import type * as TracesProto from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader, type MetricProducer, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 // OpenTelemetry set-up from the standard OTEL_* variables. The variables are
@@ -26,8 +26,8 @@ export interface OtelHandles {
   readonly loggerProvider: LoggerProvider;
   /** Present when traces are exported (OTEL_TRACES_EXPORTER is not `none`). */
   readonly tracerProvider?: BasicTracerProvider;
-  /** Pass to `createMetrics({ readers: [metricReader] })`; absent when OTEL_METRICS_EXPORTER=none. */
-  readonly metricReader?: MetricReader;
+  /** Builds the OTLP periodic reader around the metrics' producer: `createMetrics({ readers: [createMetricReader] })`; absent when OTEL_METRICS_EXPORTER=none. */
+  readonly createMetricReader?: (producer: MetricProducer) => MetricReader;
   /** A fresh OTLP log exporter; the alert sink drives one with its own queue and retries. Undefined when OTEL_LOGS_EXPORTER=none. */
   createLogExporter?(): LogRecordExporter;
   shutdown(): Promise<void>;
@@ -104,20 +104,22 @@ export function createOtel(env: Env = process.env): OtelHandles | undefined {
     : undefined;
 
   const interval = positiveInt(env.OTEL_METRIC_EXPORT_INTERVAL, 60_000);
-  const metricReader = exporterEnabled(env.OTEL_METRICS_EXPORTER)
-    ? new PeriodicExportingMetricReader({
-        exporter: metricExporter(env),
-        exportIntervalMillis: interval,
-        // The SDK refuses a timeout longer than the interval.
-        exportTimeoutMillis: Math.min(interval, positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000)),
-      })
+  const createMetricReader = exporterEnabled(env.OTEL_METRICS_EXPORTER)
+    ? (producer: MetricProducer) =>
+        new PeriodicExportingMetricReader({
+          exporter: metricExporter(env),
+          exportIntervalMillis: interval,
+          // The SDK refuses a timeout longer than the interval.
+          exportTimeoutMillis: Math.min(interval, positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000)),
+          metricProducers: [producer],
+        })
     : undefined;
 
   return {
     resource,
     loggerProvider,
     tracerProvider,
-    metricReader,
+    createMetricReader,
     createLogExporter,
     // The metric reader is shut down by the MeterProvider it was given to.
     shutdown: async () => {

@@ -1,57 +1,25 @@
-import { createNoopMeter, type Attributes } from '@opentelemetry/api';
+import { createNoopMeter } from '@opentelemetry/api';
+import type { AnyAggregatedInstrument, SeriesDelta } from './aggregated.js';
 import { LabelLimiter } from './labels.js';
-import type { Metrics } from './metrics.js';
+import { createInstruments, type InstrumentName, type Metrics } from './metrics.js';
 
 // Metrics recorded in a worker thread travel to the main thread, where the
-// one Prometheus exporter lives: the worker records into a buffer of
-// operations and posts it now and then; the main thread replays them.
+// exporters live: the worker records into instruments of its own and now and
+// then posts what changed, one entry per attribute set; the main thread adds
+// that to its instruments.
 
-const INSTRUMENTS = [
-  'requests',
-  'tokens',
-  'addedLatency',
-  'upstreamLatency',
-  'upstreamErrors',
-  'bytesInspected',
-  'inspectionPartial',
-  'inspectionDropped',
-  'detectorRuns',
-  'detectorDuration',
-  'findings',
-  'alerts',
-  'sinkAlerts',
-  'sinkQueueDepth',
-  'stateBackend',
-  'stateErrors',
-  'wsMessages',
-  'activeConnections',
-] as const satisfies ReadonlyArray<keyof Metrics>;
-
-type InstrumentName = (typeof INSTRUMENTS)[number];
-
-/** [instrument index, value, attributes] */
-export type MetricOp = [number, number, Attributes | undefined];
-
-const MAX_BUFFERED_OPS = 100_000;
+export type MetricDeltas = Array<[InstrumentName, SeriesDelta<unknown>]>;
 
 export interface RecordingMetrics {
   readonly metrics: Metrics;
-  /** Takes the operations recorded since the last call. */
-  drain(): MetricOp[];
+  /** Takes what was recorded since the last call. */
+  drain(): MetricDeltas;
 }
 
 export function createRecordingMetrics(): RecordingMetrics {
-  let ops: MetricOp[] = [];
-  const record = (index: number) => (value: number, attributes?: Attributes) => {
-    if (ops.length < MAX_BUFFERED_OPS) ops.push([index, value, attributes]);
-  };
-  const instruments = {} as Record<InstrumentName, unknown>;
-  INSTRUMENTS.forEach((name, index) => {
-    const fn = record(index);
-    instruments[name] = { add: fn, record: fn };
-  });
-  const metrics = {
-    ...(instruments as unknown as Pick<Metrics, InstrumentName>),
+  const instruments = createInstruments();
+  const metrics: Metrics = {
+    ...instruments,
     meter: createNoopMeter(),
     modelLabel: new LabelLimiter(100),
     routeLabel: new LabelLimiter(100),
@@ -60,23 +28,24 @@ export function createRecordingMetrics(): RecordingMetrics {
       res.end();
     },
     shutdown: async () => undefined,
-  } satisfies Metrics;
+  };
+  const entries = Object.entries(instruments) as Array<[InstrumentName, AnyAggregatedInstrument]>;
   return {
     metrics,
     drain() {
-      const out = ops;
-      ops = [];
-      return out;
+      const deltas: MetricDeltas = [];
+      for (const [name, instrument] of entries) {
+        const delta = instrument.takeDelta();
+        if (delta.length > 0) deltas.push([name, delta]);
+      }
+      return deltas;
     },
   };
 }
 
-export function applyMetricOps(metrics: Metrics, ops: readonly MetricOp[]): void {
-  for (const [index, value, attributes] of ops) {
-    const name = INSTRUMENTS[index];
-    if (name === undefined) continue;
-    const instrument = metrics[name] as { add?: (v: number, a?: Attributes) => void; record?: (v: number, a?: Attributes) => void };
-    if (instrument.add) instrument.add(value, attributes);
-    else instrument.record?.(value, attributes);
+export function applyMetricDeltas(metrics: Metrics, deltas: MetricDeltas): void {
+  for (const [name, delta] of deltas) {
+    const instrument = metrics[name] as AnyAggregatedInstrument | undefined;
+    instrument?.merge(delta as never);
   }
 }

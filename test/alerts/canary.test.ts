@@ -109,7 +109,7 @@ describe('secret canary: no secret reaches any alert output', () => {
     const stdout = new TextCollector();
     const logs = new TextCollector();
     const otel = collector ? createOtel({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '300' }) : undefined;
-    const metrics = createMetrics({ readers: otel?.metricReader ? [otel.metricReader] : [] });
+    const metrics = createMetrics({ readers: otel?.createMetricReader ? [otel.createMetricReader] : [] });
     const config = parseAlertsConfig({
       groupWindowMs: 100,
       resolveAfterMs: 300,

@@ -24,8 +24,8 @@ describe('OpenTelemetry sink against a real collector', () => {
     await collector.start();
 
     const otel = createOtel({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint, OTEL_SERVICE_NAME: 'gatewatch-test', OTEL_METRIC_EXPORT_INTERVAL: '300' })!;
-    assert.ok(otel.tracerProvider && otel.metricReader && otel.createLogExporter);
-    const metrics = createMetrics({ readers: [otel.metricReader] });
+    assert.ok(otel.tracerProvider && otel.createMetricReader && otel.createLogExporter);
+    const metrics = createMetrics({ readers: [otel.createMetricReader] });
     const pipeline = createAlertPipeline(otelConfig(), { metrics, logger: silentLogger(), otel });
     t.after(async () => {
       await pipeline.close(100);
@@ -85,7 +85,7 @@ describe('OpenTelemetry sink against a real collector', () => {
     t.after(() => collector.dispose());
     await collector.start();
     const otel = createOtel({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'none' })!;
-    assert.equal(otel.metricReader, undefined);
+    assert.equal(otel.createMetricReader, undefined);
     assert.equal(otel.tracerProvider, undefined);
     const pipeline = createAlertPipeline(otelConfig(), { metrics: createMetrics(), logger: silentLogger(), otel });
     t.after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { CONFIG_DOCS_PATH, renderConfigDocs } from '../../scripts/gen-config-docs.js';
-import { METRICS_DOCS_PATH, METRICS_SOURCE, parseMetrics, renderMetricsDocs } from '../../scripts/gen-metrics-docs.js';
+import { describeMetrics, METRICS_DOCS_PATH, METRICS_SOURCE, renderMetricsDocs } from '../../scripts/gen-metrics-docs.js';
 
 // The generated references must match what is committed, so they stay current.
 
@@ -21,5 +21,5 @@ test('docs/metrics.md is current with src/telemetry/metrics.ts and lists every m
   assert.equal(readFileSync(METRICS_DOCS_PATH, 'utf8'), renderMetricsDocs(), 'stale: run `node dist/scripts/gen-metrics-docs.js` after `npm run build`');
   const source = readFileSync(METRICS_SOURCE, 'utf8');
   const created = [...source.matchAll(/'(gatewatch_[a-z_]+)'/g)].map((m) => m[1]);
-  assert.deepEqual(parseMetrics(source).map((m) => m.name).sort(), [...new Set(created)].sort());
+  assert.deepEqual(describeMetrics(source).map((m) => m.name).sort(), [...new Set(created)].sort());
 });

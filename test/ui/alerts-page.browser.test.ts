@@ -43,7 +43,9 @@ async function waitForCount(locator: { count(): Promise<number> }, n: number, ti
 }
 
 function startDemo(): { child: ChildProcessWithoutNullStreams; pageUrl: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, [CLI, 'demo', '--duration', '34', '--seed', '3'], { env: { ...process.env, GATEWATCH_ADMIN_TOKEN: '' } });
+  // Longer than the test needs even on a loaded machine: the test stops the demo itself,
+  // and a demo that ended first would leave the page reconnecting to nothing.
+  const child = spawn(process.execPath, [CLI, 'demo', '--duration', '85', '--seed', '3'], { env: { ...process.env, GATEWATCH_ADMIN_TOKEN: '' } });
   let out = '';
   const pageUrl = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
@@ -57,7 +59,7 @@ function startDemo(): { child: ChildProcessWithoutNullStreams; pageUrl: Promise<
   return { child, pageUrl, output: () => out };
 }
 
-test('the live alerts page during a demo: live alerts, filters, detail, screenshot', { timeout: 90_000 }, async (t) => {
+test('the live alerts page during a demo: live alerts, filters, detail, screenshot', { timeout: 120_000 }, async (t) => {
   const executablePath = requireTool(t, 'chromium', 'bash .ci/install-chromium.sh');
   if (!executablePath) return;
   const profile = mkdtempSync(join(tmpdir(), 'gatewatch-chromium-'));
