@@ -10,8 +10,10 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
-// [--connections N] [--rate N] [--cpu-prof DIR] (CPU profiles of gatewatch's
-// threads are written to DIR)
+// [--connections N] [--rate N] [--inspection off|SHARE] [--cpu-prof DIR]
+// (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
+// core instead of the default; --cpu-prof: CPU profiles of gatewatch's threads
+// are written to DIR)
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -22,6 +24,11 @@ const SECONDS = flag('--seconds', 4);
 const ROUNDS = flag('--rounds', 3);
 const CONNECTIONS = flag('--connections', 32);
 const FIXED_RATE = flag('--rate', 200);
+const inspectionAt = args.indexOf('--inspection');
+const INSPECTION = inspectionAt >= 0 ? args[inspectionAt + 1] : undefined;
+if (INSPECTION !== undefined && INSPECTION !== 'off' && !(Number(INSPECTION) > 0 && Number(INSPECTION) <= 1)) {
+  throw new Error('--inspection takes off or a CPU share in (0, 1]');
+}
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
@@ -178,7 +185,8 @@ async function main(): Promise<void> {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const bare = await startProcess(join(dist, 'bench/servers/bare-proxy.js'), [upstreamUrl]);
   const config = join(tmpdir(), `gatewatch-bench-${process.pid}.yaml`);
-  writeFileSync(config, 'alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n');
+  const inspection = INSPECTION === undefined ? '' : INSPECTION === 'off' ? 'inspection:\n  enabled: false\n' : `inspection:\n  maxCpuShare: ${INSPECTION}\n`;
+  writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection}`);
   const gw = await startProcess(
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);

@@ -5,10 +5,10 @@ import { PROJECT_ROOT } from '../src/paths.js';
 import { AggregatedCounter, AggregatedHistogram, AggregatedUpDownCounter, type AnyAggregatedInstrument } from '../src/telemetry/aggregated.js';
 import { createInstruments } from '../src/telemetry/metrics.js';
 
-// Generates docs/metrics.md from src/telemetry/metrics.ts, the one place
-// metrics are defined: each instrument's name, kind and description as
-// createInstruments() builds it, and the labels from the comment beside its
-// field in the Metrics interface. `--check` exits 1 when the committed file
+// Generates docs/metrics.md from the one place metrics are defined: each
+// instrument's name, kind and description as createInstruments() builds it,
+// and the labels from the comment beside its field in the Metrics interface
+// (src/telemetry/metrics.ts). `--check` exits 1 when the committed file
 // is stale.
 
 export const METRICS_SOURCE = join(PROJECT_ROOT, 'src', 'telemetry', 'metrics.ts');

@@ -21,6 +21,11 @@ export interface WorkerInspectorOptions {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+// V8's default young generation is sized for a main thread; the worker's
+// garbage is short-lived strings of one exchange at a time, and 8 MB keeps
+// about 20 MB of the sidecar's resident memory free at no cost we could
+// measure (bench/RESULTS.md).
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector & { ready: Promise<number> } {
   const { config, metrics, logger } = opts;
@@ -55,7 +60,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
 
   const start = () => {
     const data: WorkerData = { config, fingerprintKey: new Uint8Array(opts.fingerprintKey) };
-    worker = new Worker(WORKER_URL, { workerData: data });
+    worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     worker.on('message', (m: FromWorker) => {
       switch (m.type) {
         case 'findings':

@@ -1,14 +1,13 @@
-import { ValueType, type Attributes, type Counter, type Histogram, type UpDownCounter } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, type CollectionResult, type MetricData, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
 
 // Pre-aggregated instruments. The SDK's own instruments hash the attributes
 // of every call (sort the keys, JSON-encode them): 1–5 µs a call, and
 // gatewatch makes about ten calls per exchange on the forwarding thread and
 // forty on the inspection worker. These keep one series per attribute set,
-// found by a cheap key, and hand cumulative values to the SDK's readers
-// (Prometheus and OTLP) through a MetricProducer when they collect. The
-// worker records into its own set and ships the deltas to the main thread.
+// found by a cheap key; metric-producer.ts hands their cumulative values to
+// the SDK's readers (Prometheus and OTLP) when they collect. The inspection
+// worker records into a set of its own and ships the deltas to the main
+// thread. Nothing here loads the SDK, so the worker does not either.
 
 /** The SDK's default cardinality limit: past it, new attribute sets share one overflow series. */
 const MAX_SERIES = 2000;
@@ -25,7 +24,7 @@ function canonicalKeyOf(attributes: Attributes): string {
   return JSON.stringify(Object.keys(attributes).sort().map((name) => [name, attributes[name]]));
 }
 
-interface Series<S> {
+export interface Series<S> {
   readonly attributes: Attributes;
   readonly start: number;
   state: S;
@@ -47,7 +46,6 @@ abstract class AggregatedInstrument<S> {
 
   protected abstract empty(): S;
   protected abstract combine(into: S, delta: S): S;
-  abstract toMetricData(now: HrTimeLike): MetricData;
 
   protected seriesFor(attributes: Attributes): Series<S> {
     const key = keyOf(attributes);
@@ -66,12 +64,9 @@ abstract class AggregatedInstrument<S> {
     return series;
   }
 
-  protected series(): readonly Series<S>[] {
+  /** Every attribute set recorded so far, with its cumulative state. */
+  series(): readonly Series<S>[] {
     return this.all;
-  }
-
-  get seriesCount(): number {
-    return this.all.length;
   }
 
   /** Takes what was recorded since the last call and starts over (the worker's side). */
@@ -94,20 +89,13 @@ abstract class AggregatedInstrument<S> {
   }
 
   protected abstract isEmpty(state: S): boolean;
-
-  protected descriptor() {
-    return { name: this.name, description: this.description, unit: this.unit, valueType: ValueType.DOUBLE };
-  }
 }
-
-type HrTimeLike = [number, number];
-const hrTimeOf = (ms: number): HrTimeLike => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
 
 class AggregatedSum extends AggregatedInstrument<number> {
   constructor(
     name: string,
     description: string,
-    private readonly monotonic: boolean,
+    readonly monotonic: boolean,
   ) {
     super(name, description, '');
   }
@@ -126,16 +114,6 @@ class AggregatedSum extends AggregatedInstrument<number> {
   }
   protected combine(into: number, delta: number): number {
     return into + delta;
-  }
-
-  toMetricData(now: HrTimeLike): MetricData {
-    return {
-      descriptor: this.descriptor(),
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      isMonotonic: this.monotonic,
-      dataPoints: this.series().map((s) => ({ startTime: hrTimeOf(s.start), endTime: now, attributes: s.attributes, value: s.state })),
-    };
   }
 }
 
@@ -164,7 +142,7 @@ export class AggregatedHistogram extends AggregatedInstrument<HistogramState> im
     name: string,
     description: string,
     unit: string,
-    private readonly boundaries: readonly number[],
+    readonly boundaries: readonly number[],
   ) {
     super(name, description, unit);
   }
@@ -196,40 +174,6 @@ export class AggregatedHistogram extends AggregatedInstrument<HistogramState> im
     into.max = Math.max(into.max, delta.max);
     return into;
   }
-
-  toMetricData(now: HrTimeLike): MetricData {
-    return {
-      descriptor: this.descriptor(),
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.HISTOGRAM,
-      dataPoints: this.series().map((s) => {
-        const h = s.state;
-        return {
-          startTime: hrTimeOf(s.start),
-          endTime: now,
-          attributes: s.attributes,
-          value: {
-            buckets: { boundaries: [...this.boundaries], counts: [...h.counts] },
-            sum: h.sum,
-            count: h.count,
-            ...(h.count > 0 ? { min: h.min, max: h.max } : {}),
-          },
-        };
-      }),
-    };
-  }
 }
 
 export type AnyAggregatedInstrument = AggregatedCounter | AggregatedUpDownCounter | AggregatedHistogram;
-
-/** Hands the instruments' cumulative values to a MetricReader when it collects. */
-export function aggregatedProducer(resource: Resource, scopeName: string, instruments: readonly AnyAggregatedInstrument[]): MetricProducer {
-  return {
-    async collect(): Promise<CollectionResult> {
-      const now = hrTimeOf(Date.now());
-      // As the SDK: an instrument that has recorded nothing is not exported.
-      const metrics = instruments.filter((i) => i.seriesCount > 0).map((i) => i.toMetricData(now));
-      return { resourceMetrics: { resource, scopeMetrics: [{ scope: { name: scopeName }, metrics }] }, errors: [] };
-    },
-  };
-}

@@ -1,7 +1,8 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import type { AnyAggregatedInstrument, SeriesDelta } from './aggregated.js';
 import { LabelLimiter } from './labels.js';
-import { createInstruments, type InstrumentName, type Metrics } from './metrics.js';
+import { createInstruments, type InstrumentName } from './instruments.js';
+import type { Metrics } from './metrics.js';
 
 // Metrics recorded in a worker thread travel to the main thread, where the
 // exporters live: the worker records into instruments of its own and now and
