@@ -5,7 +5,7 @@ import { createAlertPipeline, type AlertPipeline } from './alerts/pipeline.js';
 import { parseHostPort } from './config/load.js';
 import type { Config } from './config/types.js';
 import type { Inspector } from './inspect/inspector.js';
-import { createLocalInspection, type LocalInspection } from './inspect/local.js';
+import type { LocalInspection } from './inspect/local.js';
 import { createWorkerInspector } from './inspect/worker-inspector.js';
 import { ephemeralFingerprintKey } from './fingerprint.js';
 import { createLogger, redactUrl, type Logger } from './log.js';
@@ -69,7 +69,7 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
   });
   const inline = config.inspection.mode === 'inline' || opts.detectors !== undefined || opts.now !== undefined;
   const { inspector, detectorCount, closeState } = inline
-    ? startInlineInspection(config, opts, { fingerprintKey, alerts, metrics, logger })
+    ? await startInlineInspection(config, opts, { fingerprintKey, alerts, metrics, logger })
     : await startWorkerInspection(config, { fingerprintKey, alerts, metrics, logger });
 
   const routes = new RouteTable(config);
@@ -200,8 +200,13 @@ interface InspectionDeps {
   readonly logger: Logger;
 }
 
-/** Detectors on the main thread: for tests with their own detectors or clock, and `inspection.mode: inline`. */
-function startInlineInspection(config: Config, opts: StartOptions, deps: InspectionDeps): LocalInspection {
+/**
+ * Detectors on the main thread: for tests with their own detectors or clock,
+ * and `inspection.mode: inline`. Loaded only then: in worker mode the
+ * detectors live in the worker, and the main thread saves their memory.
+ */
+async function startInlineInspection(config: Config, opts: StartOptions, deps: InspectionDeps): Promise<LocalInspection> {
+  const { createLocalInspection } = await import('./inspect/local.js');
   return createLocalInspection(config, {
     fingerprintKey: deps.fingerprintKey,
     consumer: deps.alerts,

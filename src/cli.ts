@@ -4,13 +4,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGatewatch } from './app.js';
 import { loadConfig } from './config/load.js';
-import { createContentDetectors } from './detect/registry.js';
 import { isGatewatchError } from './errors.js';
 import { createFingerprinter, ephemeralFingerprintKey } from './fingerprint.js';
 import { PROJECT_ROOT } from './paths.js';
-import { runReplay } from './replay/command.js';
-import { runRulesCommand } from './scan/rules-command.js';
-import { runScan } from './scan/command.js';
 
 const USAGE = `gatewatch — traffic security monitoring sidecar for AI gateways
 
@@ -28,6 +24,11 @@ Environment: GATEWATCH_CONFIG GATEWATCH_UPSTREAM GATEWATCH_LISTEN GATEWATCH_ADMI
 `;
 
 const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+// `gatewatch rules list | head`: a reader that stops early is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -66,7 +67,8 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** Content detectors for the offline commands, with an optional config file for rule overrides. */
-function offlineDetectors(argv: string[]) {
+async function offlineDetectors(argv: string[]) {
+  const { createContentDetectors } = await import('./detect/registry.js');
   const i = argv.indexOf('--config');
   const file = i >= 0 ? argv[i + 1] : undefined;
   const rest = i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
@@ -80,14 +82,19 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return run(rest);
+    // Each command loads what it needs: `run` keeps the detectors on its worker thread only.
     case 'scan': {
-      const { detectors, rest: args } = offlineDetectors(rest);
+      const [{ runScan }, { detectors, rest: args }] = await Promise.all([import('./scan/command.js'), offlineDetectors(rest)]);
       return runScan(args, io, detectors);
     }
-    case 'rules':
+    case 'rules': {
+      const { runRulesCommand } = await import('./scan/rules-command.js');
       return runRulesCommand(rest, io);
-    case 'replay':
+    }
+    case 'replay': {
+      const { runReplay } = await import('./replay/command.js');
       return runReplay(rest, io);
+    }
     case 'demo': {
       const { runDemo } = await import('./demo/command.js');
       return runDemo(rest, io);
