@@ -39,6 +39,9 @@ export interface MemoryStoreOptions {
 
 type Records = Record<string, number[]>;
 
+/** Identities of one exchange: key, user, team, client IP. */
+const RECENT_IDS = 4;
+
 // Approximate V8 sizes: the holder object and cache slot, each field, each record's double array.
 const ENTRY_BYTES = 120;
 const FIELD_BYTES = 16;
@@ -82,22 +85,56 @@ export class MemoryStore implements StateStore {
     return this.cache.peek(id)?.[field];
   }
 
+  /**
+   * An exchange's detectors ask for the same few identities about twenty
+   * times: the last few found are remembered so that only the first asks the
+   * cache. They are the most recently used entries already, so skipping the
+   * cache's recency update changes nothing; any write to the cache may evict,
+   * and forgets them.
+   */
+  private readonly recentIds: string[] = [];
+  private readonly recentRecords: Records[] = [];
+  private recentNext = 0;
+
+  private recordsOf(id: string): Records | undefined {
+    const i = this.recentIds.indexOf(id);
+    if (i >= 0) return this.recentRecords[i];
+    const records = this.cache.get(id);
+    if (records !== undefined) {
+      this.recentIds[this.recentNext] = id;
+      this.recentRecords[this.recentNext] = records;
+      this.recentNext = (this.recentNext + 1) % RECENT_IDS;
+    }
+    return records;
+  }
+
+  private forgetRecent(): void {
+    this.recentIds.length = 0;
+    this.recentRecords.length = 0;
+    this.recentNext = 0;
+  }
+
+  private store(id: string, records: Records): void {
+    this.forgetRecent();
+    this.cache.set(id, records);
+  }
+
   /** The identity's record `field`, made by `make` (and accounted for) when absent. */
   private record(id: string, field: string, make: () => number[]): number[] {
-    let records = this.cache.get(id);
+    let records = this.recordsOf(id);
     let rec = records?.[field];
     if (rec !== undefined) return rec;
     rec = make();
     if (records === undefined) records = {};
     records[field] = rec;
-    this.cache.set(id, records);
+    this.store(id, records);
     return rec;
   }
 
   /** Re-accounts an identity whose record changed size. */
   private resized(id: string): void {
     const records = this.cache.peek(id);
-    if (records !== undefined) this.cache.set(id, records);
+    if (records !== undefined) this.store(id, records);
   }
 
   seriesSync(id: string, field: string, values: readonly number[], now: number, opts: SeriesOptions): SeriesSnapshot {
@@ -155,6 +192,7 @@ export class MemoryStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    this.forgetRecent();
     this.cache.clear();
   }
 }
