@@ -44,7 +44,6 @@ export interface Metrics {
   shutdown(): Promise<void>;
 }
 
-
 export interface MetricsOptions {
   /** Extra readers, e.g. the OTLP periodic reader of the telemetry set-up, built around the given producer. */
   readonly readers?: ReadonlyArray<(producer: MetricProducer) => MetricReader>;

@@ -2,8 +2,9 @@ import { isIPv4 } from 'node:net';
 import { ipToBytes } from '../../net/cidr.js';
 
 // Client networks and user-agent families: the coarse identities that the
-// new-network and new-user-agent detectors remember. Several detectors ask
-// about the same exchange in a row, so each function remembers its last answer.
+// new-network and new-user-agent detectors remember. A client sends request
+// after request, and a verdict asks again: each function remembers its last
+// answer.
 
 let lastNetwork = { ip: '', v4Bits: -1, v6Bits: -1, network: '' };
 
