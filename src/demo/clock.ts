@@ -43,10 +43,14 @@ export function createTimeLapse(opts: { historyMs: number; catchUpMs: number; st
   };
 }
 
+/** The real time (ms since epoch) the demo's traffic planned a request for, sent along with it. */
+export const PLANNED_AT_HEADER = 'x-gatewatch-demo-planned-at';
+
 /**
- * The detector, judging each exchange at the simulated time of its arrival
- * rather than at the (real) time it is inspected, so an inspection backlog
- * under load cannot squeeze minutes of history into one simulated minute.
+ * The detector, judging each exchange at the simulated time it was planned
+ * for (else of its arrival) rather than at the (real) time it is inspected,
+ * so neither a sender nor an inspection backlog under load can squeeze
+ * minutes of history into one simulated minute.
  */
 export function onTimeLapse(detector: Detector, clock: () => TimeLapse | undefined): Detector {
   return {
@@ -54,7 +58,10 @@ export function onTimeLapse(detector: Detector, clock: () => TimeLapse | undefin
     category: detector.category,
     detect(exchange, ctx) {
       const lapse = clock();
-      return detector.detect(exchange, lapse ? { ...ctx, now: lapse.simTimeOf(exchange.timings.start) } : ctx);
+      if (!lapse) return detector.detect(exchange, ctx);
+      const planned = Number(exchange.requestHeaders[PLANNED_AT_HEADER]);
+      const at = Number.isFinite(planned) && planned > 0 ? planned : exchange.timings.start;
+      return detector.detect(exchange, { ...ctx, now: lapse.simTimeOf(at) });
     },
   };
 }

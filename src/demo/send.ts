@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { PLANNED_AT_HEADER } from './clock.js';
 import type { PlannedRequest } from './traffic.js';
 
 // Plays a traffic plan against a URL at the planned times, a bounded number
@@ -24,7 +25,7 @@ export async function playTraffic(plan: readonly PlannedRequest[], target: URL, 
       if (wait > 0) await sleep(wait, signal);
       if (signal.aborted) break;
       while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-      const p = sendOne(planned, target, agent).then(
+      const p = sendOne(planned, target, agent, startAt + planned.at).then(
         (status) => {
           stats.sent++;
           stats.byStatus.set(status, (stats.byStatus.get(status) ?? 0) + 1);
@@ -43,10 +44,11 @@ export async function playTraffic(plan: readonly PlannedRequest[], target: URL, 
   return stats;
 }
 
-function sendOne(planned: PlannedRequest, target: URL, agent: Agent): Promise<number> {
+function sendOne(planned: PlannedRequest, target: URL, agent: Agent, plannedAt: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const url = new URL(planned.path, target);
-    const headers: Record<string, string> = { ...planned.headers };
+    // The embedded demo judges each request at the time it was planned for (see onTimeLapse).
+    const headers: Record<string, string> = { ...planned.headers, [PLANNED_AT_HEADER]: String(plannedAt) };
     if (planned.body !== undefined) headers['content-length'] = String(Buffer.byteLength(planned.body));
     const req = request(url, { method: planned.method, headers, agent, timeout: 30_000 }, (res) => {
       res.resume();
