@@ -55,13 +55,6 @@ describe('classifyKey', () => {
   for (const [key, keyType, prefix] of cases) {
     test(`${prefix || 'unknown'} → ${keyType}`, () => assert.deepEqual(classifyKey(key), { keyType, prefix }));
   }
-  test('is fast enough to run on every request', () => {
-    const keys = cases.map((c) => c[0]);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < 100_000; i++) classifyKey(keys[i % keys.length]!);
-    const nsPerCall = Number(process.hrtime.bigint() - start) / 100_000;
-    assert.ok(nsPerCall < 2000, `${nsPerCall} ns per call`);
-  });
 });
 
 test('config: defaults for everything, unknown fields rejected', () => {
