@@ -41,6 +41,30 @@ test('agrees with a naive search on random input', () => {
   );
 });
 
+test('long text (scanned in two lanes) gives every hit once, in order of its end', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-cA-C_-]{1,6}$/), { minLength: 1, maxLength: 8 }),
+      fc.stringMatching(/^[a-dA-D_é-]{256,1200}$/),
+      (keywords, text) => {
+        const p = new KeywordPrefilter(keywords);
+        const ends: number[] = [];
+        p.scan(text, (_k, end) => ends.push(end));
+        assert.deepEqual(ends, [...ends].sort((a, b) => a - b));
+        assert.deepEqual(hitsOf(p, text), naive(keywords, text));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('a keyword longer than half the text is still found', () => {
+  const long = 'x'.repeat(200) + 'secretword';
+  const p = new KeywordPrefilter([long, 'abc']);
+  const text = 'abc ' + 'y'.repeat(60) + long + ' abc';
+  assert.deepEqual(hitsOf(p, text), naive([long, 'abc'], text));
+});
+
 test('rejects empty and non-ASCII keywords', () => {
   assert.throws(() => new KeywordPrefilter(['']), /empty/);
   assert.throws(() => new KeywordPrefilter(['clé']), /not ASCII/);
