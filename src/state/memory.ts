@@ -16,6 +16,7 @@ import type {
   BackendName,
   DistinctOptions,
   DistinctSnapshot,
+  IdentityRecordOps,
   ProfileSnapshot,
   SampleOptions,
   SampleSnapshot,
@@ -26,11 +27,11 @@ import type {
 } from './types.js';
 
 // In-process state, bounded by entries and bytes. One cache entry per
-// identity holds all of its records, so a request costs one lookup per
-// identity per detector on a key string the exchange already has (its hash
-// is computed once), and an identity costs one cache slot. The synchronous
-// methods are also what the Redis store mirrors every write into, so that
-// its local fallback is warm the moment Redis goes away.
+// identity holds all of its records, so an identity costs one cache slot and
+// an exchange one lookup per identity: its records are looked up once and
+// handed out as an `IdentityRecords` for every operation on it. The
+// synchronous methods are also what the Redis store mirrors every write into,
+// so that its local fallback is warm the moment Redis goes away.
 
 export interface MemoryStoreOptions {
   readonly maxEntries: number;
@@ -53,22 +54,110 @@ function entrySize(records: Records, id: string): number {
   return n;
 }
 
+/** The identities' cache, counting its writes: any write may evict (or drop) entries. */
+class IdentityCache {
+  writes = 0;
+  readonly lru: LRUCache<string, Records>;
+
+  constructor(opts: MemoryStoreOptions) {
+    this.lru = new LRUCache<string, Records>({ max: opts.maxEntries, maxSize: opts.maxBytes, sizeCalculation: entrySize });
+  }
+
+  set(id: string, records: Records): void {
+    this.writes++;
+    this.lru.set(id, records);
+  }
+
+  clear(): void {
+    this.writes++;
+    this.lru.clear();
+  }
+}
+
+/**
+ * One identity's records, found in the cache once and then used directly
+ * until the cache is next written to: a write may have evicted them, so the
+ * first operation after it looks them up again (which also marks them used).
+ */
+class IdentityRecords implements IdentityRecordOps {
+  private records: Records | undefined;
+  private seenWrites = -1;
+
+  constructor(
+    private readonly cache: IdentityCache,
+    readonly id: string,
+  ) {}
+
+  private find(field: string): number[] | undefined {
+    if (this.seenWrites !== this.cache.writes) {
+      this.records = this.cache.lru.get(this.id);
+      this.seenWrites = this.cache.writes;
+    }
+    return this.records?.[field];
+  }
+
+  /** Adds a new record (and re-accounts the identity's size). */
+  private add(field: string, rec: number[]): number[] {
+    const records = this.records ?? {};
+    records[field] = rec;
+    this.cache.set(this.id, records);
+    return rec;
+  }
+
+  /** Re-accounts the identity after a record changed size. */
+  private resized(): void {
+    const records = this.cache.lru.peek(this.id);
+    if (records !== undefined) this.cache.set(this.id, records);
+  }
+
+  series(field: string, values: readonly number[], now: number, opts: SeriesOptions): SeriesSnapshot {
+    const rec = this.find(field) ?? this.add(field, newSeries(values.length, now, opts.bucketMs));
+    updateSeries(rec, values, now, opts);
+    return seriesSnapshot(rec, now, opts.bucketMs);
+  }
+
+  sample(field: string, value: number, opts: SampleOptions): SampleSnapshot {
+    const rec = this.find(field) ?? this.add(field, [0, 0, 0]);
+    const before = sampleSnapshot(rec);
+    updateSample(rec, value, opts.alpha);
+    return before;
+  }
+
+  distinct(field: string, member: string, now: number, opts: DistinctOptions): DistinctSnapshot {
+    const rec = this.find(field) ?? this.add(field, newDistinct(now));
+    const length = rec.length;
+    const snap = updateDistinct(rec, memberHash(member), now, opts);
+    if (rec.length !== length) this.resized();
+    return snap;
+  }
+
+  profile(field: string, now: number): ProfileSnapshot {
+    const rec = this.find(field) ?? this.add(field, newProfile(now));
+    updateProfile(rec, now);
+    return profileSnapshot(rec);
+  }
+
+  claim(field: string, now: number, cooldownMs: number): boolean {
+    const rec = this.find(field) ?? this.add(field, [-Infinity]);
+    if (now < rec[0]!) return false;
+    rec[0] = now + cooldownMs;
+    return true;
+  }
+}
+
 export class MemoryStore implements StateStore {
-  private readonly cache: LRUCache<string, Records>;
+  private readonly cache: IdentityCache;
   readonly sync: SyncStateOps = {
     series: (id, field, values, now, opts) => this.seriesSync(id, field, values, now, opts),
     sample: (id, field, value, opts) => this.sampleSync(id, field, value, opts),
     distinct: (id, field, member, now, opts) => this.distinctSync(id, field, member, now, opts),
     profile: (id, field, now) => this.profileSync(id, field, now),
     claim: (id, field, now, cooldownMs) => this.claimSync(id, field, now, cooldownMs),
+    identity: (id) => new IdentityRecords(this.cache, id),
   };
 
   constructor(opts: MemoryStoreOptions) {
-    this.cache = new LRUCache<string, Records>({
-      max: opts.maxEntries,
-      maxSize: opts.maxBytes,
-      sizeCalculation: entrySize,
-    });
+    this.cache = new IdentityCache(opts);
   }
 
   backend(): BackendName {
@@ -77,98 +166,44 @@ export class MemoryStore implements StateStore {
 
   /** Identities held. */
   get size(): number {
-    return this.cache.size;
+    return this.cache.lru.size;
   }
 
   /** The record as it is now (undefined when absent); used to seed Redis. */
   peek(id: string, field: string): readonly number[] | undefined {
-    return this.cache.peek(id)?.[field];
+    return this.cache.lru.peek(id)?.[field];
   }
 
-  /**
-   * An exchange's detectors ask for the same few identities about twenty
-   * times: the last few found are remembered so that only the first asks the
-   * cache. They are the most recently used entries already, so skipping the
-   * cache's recency update changes nothing; any write to the cache may evict,
-   * and forgets them.
-   */
-  private readonly recentIds: string[] = [];
-  private readonly recentRecords: Records[] = [];
+  /** The last few identities asked for by id (those of the exchange in progress). */
+  private readonly recent: IdentityRecords[] = [];
   private recentNext = 0;
 
-  private recordsOf(id: string): Records | undefined {
-    const i = this.recentIds.indexOf(id);
-    if (i >= 0) return this.recentRecords[i];
-    const records = this.cache.get(id);
-    if (records !== undefined) {
-      this.recentIds[this.recentNext] = id;
-      this.recentRecords[this.recentNext] = records;
-      this.recentNext = (this.recentNext + 1) % RECENT_IDS;
-    }
-    return records;
-  }
-
-  private forgetRecent(): void {
-    this.recentIds.length = 0;
-    this.recentRecords.length = 0;
-    this.recentNext = 0;
-  }
-
-  private store(id: string, records: Records): void {
-    this.forgetRecent();
-    this.cache.set(id, records);
-  }
-
-  /** The identity's record `field`, made by `make` (and accounted for) when absent. */
-  private record(id: string, field: string, make: () => number[]): number[] {
-    let records = this.recordsOf(id);
-    let rec = records?.[field];
-    if (rec !== undefined) return rec;
-    rec = make();
-    if (records === undefined) records = {};
-    records[field] = rec;
-    this.store(id, records);
-    return rec;
-  }
-
-  /** Re-accounts an identity whose record changed size. */
-  private resized(id: string): void {
-    const records = this.cache.peek(id);
-    if (records !== undefined) this.store(id, records);
+  private identity(id: string): IdentityRecords {
+    for (const r of this.recent) if (r.id === id) return r;
+    const r = new IdentityRecords(this.cache, id);
+    this.recent[this.recentNext] = r;
+    this.recentNext = (this.recentNext + 1) % RECENT_IDS;
+    return r;
   }
 
   seriesSync(id: string, field: string, values: readonly number[], now: number, opts: SeriesOptions): SeriesSnapshot {
-    const rec = this.record(id, field, () => newSeries(values.length, now, opts.bucketMs));
-    updateSeries(rec, values, now, opts);
-    return seriesSnapshot(rec, now, opts.bucketMs);
+    return this.identity(id).series(field, values, now, opts);
   }
 
   sampleSync(id: string, field: string, value: number, opts: SampleOptions): SampleSnapshot {
-    const rec = this.record(id, field, () => [0, 0, 0]);
-    const before = sampleSnapshot(rec);
-    updateSample(rec, value, opts.alpha);
-    return before;
+    return this.identity(id).sample(field, value, opts);
   }
 
   distinctSync(id: string, field: string, member: string, now: number, opts: DistinctOptions): DistinctSnapshot {
-    const rec = this.record(id, field, () => newDistinct(now));
-    const length = rec.length;
-    const snap = updateDistinct(rec, memberHash(member), now, opts);
-    if (rec.length !== length) this.resized(id);
-    return snap;
+    return this.identity(id).distinct(field, member, now, opts);
   }
 
   profileSync(id: string, field: string, now: number): ProfileSnapshot {
-    const rec = this.record(id, field, () => newProfile(now));
-    updateProfile(rec, now);
-    return profileSnapshot(rec);
+    return this.identity(id).profile(field, now);
   }
 
   claimSync(id: string, field: string, now: number, cooldownMs: number): boolean {
-    const rec = this.record(id, field, () => [-Infinity]);
-    if (now < rec[0]!) return false;
-    rec[0] = now + cooldownMs;
-    return true;
+    return this.identity(id).claim(field, now, cooldownMs);
   }
 
   async series(id: string, field: string, values: readonly number[], now: number, opts: SeriesOptions): Promise<SeriesSnapshot> {
@@ -192,7 +227,7 @@ export class MemoryStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    this.forgetRecent();
+    this.recent.length = 0;
     this.cache.clear();
   }
 }

@@ -197,7 +197,7 @@ export function updateDistinct(rec: number[], member: number, now: number, opts:
       w += 2;
     }
   }
-  rec.length = w;
+  if (w !== rec.length) rec.length = w;
   let isNew = true;
   for (let r = DISTINCT_HEAD; r < rec.length; r += 2) {
     if (rec[r] === member) {

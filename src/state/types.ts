@@ -83,6 +83,18 @@ export interface SyncStateOps {
   profile(id: string, field: string, now: number): ProfileSnapshot;
   /** True when the caller may act now; then false for `cooldownMs` (one finding per incident). */
   claim(id: string, field: string, now: number, cooldownMs: number): boolean;
+  /** The records of one identity, to run many operations on it for the price of one lookup. */
+  identity(id: string): IdentityRecordOps;
+}
+
+/** The synchronous operations on the records of one identity. */
+export interface IdentityRecordOps {
+  readonly id: string;
+  series(field: string, values: readonly number[], now: number, opts: SeriesOptions): SeriesSnapshot;
+  sample(field: string, value: number, opts: SampleOptions): SampleSnapshot;
+  distinct(field: string, member: string, now: number, opts: DistinctOptions): DistinctSnapshot;
+  profile(field: string, now: number): ProfileSnapshot;
+  claim(field: string, now: number, cooldownMs: number): boolean;
 }
 
 export interface StateStore {

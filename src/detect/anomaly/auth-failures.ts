@@ -16,14 +16,14 @@ export const authFailures: DetectorFactory = (deps) => {
   const field = fieldNames('af');
   return identityDetector<SeriesSnapshot>(deps, {
     applies: (exchange) => isAuthFailure(exchange.status),
-    observe: (ops, id, kind, _exchange, now) => ops.series(id, field[kind], ONE, now, opts),
-    judge(s, label) {
+    observe: (records, kind, _exchange, now) => records.series(field[kind], ONE, now, opts),
+    judge(s, subject) {
       const n = s.window(0);
       if (n < rule.minVolume) return undefined;
-      const byIp = label.startsWith('client IP');
+      const byIp = subject.kind === 'ip';
       return {
         title: byIp ? 'Burst of authentication failures from one client' : 'Burst of authentication failures for one key',
-        summary: `${num(n)} requests answered 401/403 for ${label} in the last ${num(windowMinutes)} minutes (threshold ${num(rule.minVolume)}): ${
+        summary: `${num(n)} requests answered 401/403 for ${subject.label} in the last ${num(windowMinutes)} minutes (threshold ${num(rule.minVolume)}): ${
           byIp ? 'credential stuffing or key guessing' : 'a revoked, rotated or under-privileged key still being tried'
         }`,
         kind: 'auth',

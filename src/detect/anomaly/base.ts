@@ -1,18 +1,23 @@
-import type { StateStore, SyncStateOps } from '../../state/store.js';
+import type { StateStore } from '../../state/store.js';
 import type { Detector, DetectContext, Exchange, Finding } from '../../types.js';
-import { IDENTITY_PATH, identityValue } from './identity.js';
+import { IDENTITY_PATH, identityValue, type MaybePromise, type RecordOps, StoredRecords, Subject, type SubjectLookup } from './identity.js';
 import type { PriceLookup } from './prices.js';
 import type { AnomalyRule, IdentityKind } from './rules.js';
 
 // What every anomaly detector shares: its rule, the state store, the loop
 // over the identities the rule tracks, and the cooldown that turns one
 // incident into one finding. With the in-memory store the loop runs
-// synchronously (no promise per request); with Redis it awaits.
+// synchronously (no promise per request) on the identities all detectors
+// share for the exchange; with Redis it awaits.
 
 export interface DetectorDeps {
   readonly rule: AnomalyRule;
   readonly store: StateStore;
+  /** The exchange's identities and their records, when the store answers synchronously. */
+  readonly subjects: SubjectLookup | undefined;
   readonly prices: PriceLookup;
+  /** An object the detectors built together share (e.g. a series several of them read), made by the first to ask for `key`. */
+  share<T>(key: string, make: () => T): T;
 }
 
 export type DetectorFactory = (deps: DetectorDeps) => Detector;
@@ -20,13 +25,6 @@ export type DetectorFactory = (deps: DetectorDeps) => Detector;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-
-type MaybePromise<T> = T | Promise<T>;
-
-/** State operations that may answer at once (memory) or later (Redis). */
-export type StateOps = {
-  [K in keyof SyncStateOps]: (...args: Parameters<SyncStateOps[K]>) => MaybePromise<ReturnType<SyncStateOps[K]>>;
-};
 
 export interface Verdict {
   readonly title: string;
@@ -40,12 +38,11 @@ export interface IdentityCheck<S> {
   applies?(exchange: Exchange): boolean;
   /**
    * Records the exchange in the identity's state and returns what the judge
-   * needs. `id` is the identity's value (a key fingerprint, a user name…);
-   * records are named per kind with `fieldNames`.
+   * needs. Records are named per identity kind with `fieldNames`.
    */
-  observe(ops: StateOps, id: string, kind: IdentityKind, exchange: Exchange, now: number): MaybePromise<S>;
-  /** A verdict when the observation is anomalous; `label` names the identity, e.g. `key fp:3f9a…`. */
-  judge(s: S, label: string, exchange: Exchange, now: number): Verdict | undefined;
+  observe(records: RecordOps, kind: IdentityKind, exchange: Exchange, now: number): MaybePromise<S>;
+  /** A verdict when the observation is anomalous; `subject.label` names the identity, e.g. `key fp:3f9a…`. */
+  judge(s: S, subject: Subject, exchange: Exchange, now: number): Verdict | undefined;
 }
 
 /** Record names of one detector per identity kind, e.g. `rq.key`, made once at start-up. */
@@ -53,21 +50,17 @@ export function fieldNames(tag: string): Readonly<Record<IdentityKind, string>> 
   return { key: `${tag}.key`, user: `${tag}.user`, team: `${tag}.team`, ip: `${tag}.ip` };
 }
 
-const LABEL: Readonly<Record<IdentityKind, string>> = { key: 'key ', user: 'user ', team: 'team ', ip: 'client IP ' };
-
 export function detectorId(rule: AnomalyRule): string {
   return `anomaly.${rule.id}`;
 }
 
 /** A detector that observes each identity the rule tracks and judges it on its own history. */
-export function identityDetector<S>({ rule, store }: DetectorDeps, check: IdentityCheck<S>): Detector {
+export function identityDetector<S>({ rule, store, subjects }: DetectorDeps, check: IdentityCheck<S>): Detector {
   const kinds = rule.identities;
   const cooldownMs = rule.cooldownMinutes * MINUTE_MS;
   const cooldown = fieldNames(`cd.${rule.id}`);
   const id = detectorId(rule);
-  const finding = (v: Verdict, kind: IdentityKind, value: string): Finding => anomalyFinding(rule, kind, value, v);
-  const sync = store.sync;
-  if (sync) {
+  if (subjects) {
     return {
       id,
       category: 'anomaly',
@@ -75,11 +68,11 @@ export function identityDetector<S>({ rule, store }: DetectorDeps, check: Identi
         const out: Finding[] = [];
         if (check.applies && !check.applies(exchange)) return out;
         for (const kind of kinds) {
-          const value = identityValue(exchange, kind);
-          if (value === undefined) continue;
-          const s = check.observe(sync, value, kind, exchange, ctx.now) as S;
-          const v = check.judge(s, LABEL[kind] + value, exchange, ctx.now);
-          if (v && sync.claim(value, cooldown[kind], ctx.now, cooldownMs)) out.push(finding(v, kind, value));
+          const subject = subjects.of(exchange, kind);
+          if (subject === undefined) continue;
+          const s = check.observe(subject.records, kind, exchange, ctx.now) as S;
+          const v = check.judge(s, subject, exchange, ctx.now);
+          if (v && subject.records.claim(cooldown[kind], ctx.now, cooldownMs)) out.push(anomalyFinding(rule, subject, v));
         }
         return out;
       },
@@ -94,16 +87,17 @@ export function identityDetector<S>({ rule, store }: DetectorDeps, check: Identi
       for (const kind of kinds) {
         const value = identityValue(exchange, kind);
         if (value === undefined) continue;
-        const s = await check.observe(store, value, kind, exchange, ctx.now);
-        const v = check.judge(s, LABEL[kind] + value, exchange, ctx.now);
-        if (v && (await store.claim(value, cooldown[kind], ctx.now, cooldownMs))) out.push(finding(v, kind, value));
+        const subject = new Subject(kind, value, new StoredRecords(store, value));
+        const s = await check.observe(subject.records, kind, exchange, ctx.now);
+        const v = check.judge(s, subject, exchange, ctx.now);
+        if (v && (await subject.records.claim(cooldown[kind], ctx.now, cooldownMs))) out.push(anomalyFinding(rule, subject, v));
       }
       return out;
     },
   };
 }
 
-function anomalyFinding(rule: AnomalyRule, kind: IdentityKind, value: string, v: Verdict): Finding {
+function anomalyFinding(rule: AnomalyRule, { kind, value }: Subject, v: Verdict): Finding {
   return {
     detector: detectorId(rule),
     category: 'anomaly',

@@ -19,8 +19,8 @@ export const errorRateSpike: DetectorFactory = (deps) => {
   const minAge = warmupMs(rule);
   const field = fieldNames('er');
   return identityDetector<SeriesSnapshot>(deps, {
-    observe: (ops, id, kind, exchange, now) => ops.series(id, field[kind], isError(exchange.status) ? FAILED : OK, now, opts),
-    judge(s, label, exchange, now) {
+    observe: (records, kind, exchange, now) => records.series(field[kind], isError(exchange.status) ? FAILED : OK, now, opts),
+    judge(s, subject, exchange, now) {
       if (!isError(exchange.status)) return undefined;
       const age = now - s.first;
       if (age < minAge || s.weight < 1) return undefined;
@@ -31,7 +31,7 @@ export const errorRateSpike: DetectorFactory = (deps) => {
       if (errors < rule.minVolume || share < minShare || share < factor * baseline) return undefined;
       return {
         title: 'Error rate spike',
-        summary: `${percent(share)} of ${num(Math.round(requests))} requests failed in the last minute for ${label} against a baseline of ${percent(baseline)} over the last ${span(Math.min(age, baselineDays * DAY_MS))}`,
+        summary: `${percent(share)} of ${num(Math.round(requests))} requests failed in the last minute for ${subject.label} against a baseline of ${percent(baseline)} over the last ${span(Math.min(age, baselineDays * DAY_MS))}`,
         kind: 'rate',
       };
     },

@@ -6,6 +6,7 @@ import { authFailures } from './auth-failures.js';
 import type { DetectorFactory } from './base.js';
 import type { AnomalyConfig } from './config.js';
 import { errorRateSpike } from './error-rate.js';
+import { SubjectLookup } from './identity.js';
 import { manyIps } from './many-ips.js';
 import { modelEnumeration } from './model-enumeration.js';
 import { newKeyBurst } from './new-key-burst.js';
@@ -51,13 +52,19 @@ export function createAnomalyDetectors(opts: {
 }): Detector[] {
   const { rules, prices } = loadAnomalyRules(opts.config, [...opts.config.extraRuleDirs, ...(opts.extraRuleDirs ?? [])]);
   const lookup = createPriceLookup(prices);
+  const subjects = opts.store.sync ? new SubjectLookup(opts.store.sync) : undefined;
+  const shared = new Map<string, unknown>();
+  const share = <T>(key: string, make: () => T): T => {
+    if (!shared.has(key)) shared.set(key, make());
+    return shared.get(key) as T;
+  };
   const detectors: Detector[] = [];
   for (const [id, rule] of rules) {
     const factory = FACTORIES[id];
     if (!factory) {
       throw new GatewatchError('GW_ERR_RULE_INVALID', `${rule.source}: rule ${id}: /id: no anomaly detector implements this id (known: ${ANOMALY_DETECTOR_IDS.join(', ')})`);
     }
-    if (rule.enabled) detectors.push(factory({ rule, store: opts.store, prices: lookup }));
+    if (rule.enabled) detectors.push(factory({ rule, store: opts.store, subjects, prices: lookup, share }));
   }
   return detectors;
 }

@@ -11,12 +11,12 @@ export const manyIps: DetectorFactory = (deps) => {
   const opts: DistinctOptions = { windowMs: windowMinutes * MINUTE_MS, maxMembers: requireParam(rule, 'maxMembers') };
   const field = fieldNames('mi');
   return identityDetector<DistinctSnapshot>(deps, {
-    observe: (ops, id, kind, exchange, now) => ops.distinct(id, field[kind], exchange.identity.clientIp, now, opts),
-    judge(s, label) {
+    observe: (records, kind, exchange, now) => records.distinct(field[kind], exchange.identity.clientIp, now, opts),
+    judge(s, subject) {
       if (!s.isNew || s.size < rule.minVolume) return undefined;
       return {
         title: 'Key used from many IPs at once',
-        summary: `${label} used from ${num(s.size)} client IPs in the last ${num(windowMinutes)} minutes (threshold ${num(rule.minVolume)})`,
+        summary: `${subject.label} used from ${num(s.size)} client IPs in the last ${num(windowMinutes)} minutes (threshold ${num(rule.minVolume)})`,
         kind: 'spread',
       };
     },

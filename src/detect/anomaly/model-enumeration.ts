@@ -24,20 +24,20 @@ export const modelEnumeration: DetectorFactory = (deps) => {
   const missField = fieldNames('mn');
   return identityDetector<Seen>(deps, {
     applies: (exchange) => exchange.model !== undefined || exchange.status === 404,
-    observe(ops, id, kind, exchange, now) {
-      const models = exchange.model !== undefined ? ops.distinct(id, modelField[kind], exchange.model, now, modelOpts) : undefined;
-      const misses = exchange.status === 404 ? ops.series(id, missField[kind], ONE, now, missOpts) : undefined;
+    observe(records, kind, exchange, now) {
+      const models = exchange.model !== undefined ? records.distinct(modelField[kind], exchange.model, now, modelOpts) : undefined;
+      const misses = exchange.status === 404 ? records.series(missField[kind], ONE, now, missOpts) : undefined;
       if (models instanceof Promise || misses instanceof Promise) {
-        return Promise.all([models, misses]).then(([m, x]) => ({ ...(m ? { models: m } : {}), ...(x ? { misses: x } : {}) }));
+        return Promise.all([models, misses]).then(([m, x]) => ({ models: m, misses: x }));
       }
-      return { ...(models ? { models } : {}), ...(misses ? { misses } : {}) };
+      return { models, misses };
     },
-    judge({ models, misses }, label) {
+    judge({ models, misses }, subject) {
       let summary: string | undefined;
       if (models && models.isNew && models.size >= distinctModels) {
-        summary = `${label} asked for ${num(models.size)} distinct models in the last ${num(windowMinutes)} minutes (threshold ${num(distinctModels)})`;
+        summary = `${subject.label} asked for ${num(models.size)} distinct models in the last ${num(windowMinutes)} minutes (threshold ${num(distinctModels)})`;
       } else if (misses && misses.window(0) >= notFound) {
-        summary = `${label} got ${num(misses.window(0))} model-not-found (404) answers in the last ${num(windowMinutes)} minutes (threshold ${num(notFound)})`;
+        summary = `${subject.label} got ${num(misses.window(0))} model-not-found (404) answers in the last ${num(windowMinutes)} minutes (threshold ${num(notFound)})`;
       }
       return summary === undefined ? undefined : { title: 'Model enumeration', summary, kind: 'enumeration' };
     },

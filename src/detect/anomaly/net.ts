@@ -1,27 +1,13 @@
-import { isIPv4 } from 'node:net';
 import { ipToBytes } from '../../net/cidr.js';
 
 // Client networks and user-agent families: the coarse identities that the
-// new-network and new-user-agent detectors remember. A client sends request
-// after request, and a verdict asks again: each function remembers its last
-// answer.
-
-let lastNetwork = { ip: '', v4Bits: -1, v6Bits: -1, network: '' };
+// new-network and new-user-agent detectors remember.
 
 /** The client's network in CIDR form (e.g. `203.0.113.0/24`, `2001:db8:1:2:0:0:0:0/64`); the address itself when unparseable. */
 export function networkOf(ip: string, v4Bits: number, v6Bits: number): string {
-  const last = lastNetwork;
-  if (last.ip === ip && last.v4Bits === v4Bits && last.v6Bits === v6Bits) return last.network;
-  const network = computeNetwork(ip, v4Bits, v6Bits);
-  lastNetwork = { ip, v4Bits, v6Bits, network };
-  return network;
-}
-
-function computeNetwork(ip: string, v4Bits: number, v6Bits: number): string {
-  const mapped = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-  if (isIPv4(mapped)) {
-    const parts = mapped.split('.');
-    const n = ((Number(parts[0]) << 24) | (Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0;
+  let n = parseIPv4(ip);
+  if (n < 0 && ip.startsWith('::ffff:')) n = parseIPv4(ip.slice(7));
+  if (n >= 0) {
     const m = (n & (v4Bits === 0 ? 0 : (0xffffffff << (32 - v4Bits)) >>> 0)) >>> 0;
     return `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${v4Bits}`;
   }
@@ -35,20 +21,44 @@ function computeNetwork(ip: string, v4Bits: number, v6Bits: number): string {
   return `${hextets.join(':')}/${v6Bits}`;
 }
 
-let lastAgent: { ua: string | undefined; family: string } = { ua: undefined, family: '(none)' };
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * A dotted-quad IPv4 address as a 32-bit number, or -1 when `s` is none:
+ * the addresses node:net's isIPv4 accepts (0–255, no leading zeros), parsed
+ * without a regular expression since every request asks.
+ */
+export function parseIPv4(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === DOT) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= NINE) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - ZERO);
+      if (part > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
 
 /**
  * The software family of a user agent: `curl/8.5.0` → `curl`,
  * `OpenAI/Python 1.40.0` → `openai/python`, any `Mozilla/…` → `browser`.
  */
 export function userAgentFamily(ua: string | undefined): string {
-  if (ua === lastAgent.ua) return lastAgent.family;
-  const family = computeFamily(ua);
-  lastAgent = { ua, family };
-  return family;
-}
-
-function computeFamily(ua: string | undefined): string {
   if (ua === undefined) return '(none)';
   const s = ua.trim().toLowerCase();
   if (s === '') return '(none)';

@@ -17,17 +17,17 @@ export const newKeyBurst: DetectorFactory = (deps) => {
   const field = fieldNames('nk');
   let watchingSince: number | undefined;
   return identityDetector<SeriesSnapshot>(deps, {
-    observe(ops, id, kind, _exchange, now) {
+    observe(records, kind, _exchange, now) {
       watchingSince ??= now;
-      return ops.series(id, field[kind], ONE, now, opts);
+      return records.series(field[kind], ONE, now, opts);
     },
-    judge(s, label, _exchange, now) {
+    judge(s, subject, _exchange, now) {
       const age = now - s.first;
       if (age >= newForMs || s.window(0) < rule.minVolume) return undefined;
       if (s.first < watchingSince! + newForMs) return undefined;
       return {
         title: 'New key at high volume',
-        summary: `${label} was first seen ${span(age)} ago and already sends ${num(s.window(0))} req/min (threshold ${num(rule.minVolume)} for a key this new)`,
+        summary: `${subject.label} was first seen ${span(age)} ago and already sends ${num(s.window(0))} req/min (threshold ${num(rule.minVolume)} for a key this new)`,
         kind: 'rate',
       };
     },

@@ -1,10 +1,9 @@
 import type { ModelPrice } from './config.js';
+import { memoize } from './memo.js';
 import type { PriceTable } from './rules.js';
 
 // Resolves a model name to its price once and remembers the answer (bounded),
 // so the per-request cost is one Map lookup.
-
-const MAX_MEMO = 1024;
 
 export type PriceLookup = (model: string | undefined) => ModelPrice;
 
@@ -12,7 +11,6 @@ export function createPriceLookup(table: PriceTable): PriceLookup {
   const exact = new Map(Object.entries(table.models).map(([k, v]) => [k.toLowerCase(), v] as const));
   // Longest prefixes first, so gpt-4o-mini wins over gpt-4o.
   const prefixes = [...exact.keys()].sort((a, b) => b.length - a.length);
-  const memo = new Map<string, ModelPrice>();
   const resolve = (model: string): ModelPrice => {
     let name = model.toLowerCase();
     const slash = name.lastIndexOf('/');
@@ -22,16 +20,8 @@ export function createPriceLookup(table: PriceTable): PriceLookup {
     for (const p of prefixes) if (name.startsWith(p)) return exact.get(p)!;
     return table.default;
   };
-  return (model) => {
-    if (model === undefined || model === '') return table.default;
-    let price = memo.get(model);
-    if (price === undefined) {
-      price = resolve(model);
-      if (memo.size >= MAX_MEMO) memo.clear();
-      memo.set(model, price);
-    }
-    return price;
-  };
+  const remembered = memoize(resolve);
+  return (model) => (model === undefined || model === '' ? table.default : remembered(model));
 }
 
 /** USD for one request. */

@@ -18,8 +18,8 @@ export const promptSizeOutlier: DetectorFactory = (deps) => {
   const field = fieldNames('ps');
   return identityDetector<SampleSnapshot>(deps, {
     applies: (exchange) => promptSize(exchange) > 0,
-    observe: (ops, id, kind, exchange) => ops.sample(id, field[kind], Math.log(promptSize(exchange)), opts),
-    judge(before, label, exchange) {
+    observe: (records, kind, exchange) => records.sample(field[kind], Math.log(promptSize(exchange)), opts),
+    judge(before, subject, exchange) {
       const chars = promptSize(exchange);
       if (before.n < rule.warmup.minCount || chars < rule.minVolume) return undefined;
       const x = Math.log(chars);
@@ -27,7 +27,7 @@ export const promptSizeOutlier: DetectorFactory = (deps) => {
       if (x < before.mean + z * Math.max(before.std, MIN_LOG_STD) || chars < minRatio * typical) return undefined;
       return {
         title: 'Unusually large prompt',
-        summary: `prompt of ${num(chars)} characters from ${label} against a typical ${num(typical)} (×/÷ ${num(Math.exp(before.std))}) over its last ${num(Math.min(before.n, 1 / opts.alpha))} prompts`,
+        summary: `prompt of ${num(chars)} characters from ${subject.label} against a typical ${num(typical)} (×/÷ ${num(Math.exp(before.std))}) over its last ${num(Math.min(before.n, 1 / opts.alpha))} prompts`,
         kind: 'size',
       };
     },

@@ -1,8 +1,9 @@
 import type { SeriesOptions, SeriesSnapshot } from '../../state/store.js';
 import type { Exchange } from '../../types.js';
-import { DAY_MS, type DetectorDeps, type DetectorFactory, fieldNames, identityDetector, MINUTE_MS, totalTokens, warmupMs } from './base.js';
+import { DAY_MS, type DetectorDeps, type DetectorFactory, identityDetector, MINUTE_MS, totalTokens, warmupMs } from './base.js';
 import { num, span, usd } from './format.js';
 import { type PriceLookup, requestCost } from './prices.js';
+import { RateSeries } from './rate-series.js';
 import { requireParam } from './rules.js';
 
 // Spikes of a per-minute quantity against the identity's own baseline: an
@@ -28,24 +29,25 @@ function rateSpike(measure: Measure): DetectorFactory {
     const minRatio = requireParam(rule, 'minRatio');
     const buckets = (baselineDays * DAY_MS) / MINUTE_MS;
     const opts: SeriesOptions = { bucketMs: MINUTE_MS, alpha: 1 / buckets, peakDecay: Math.pow(0.5, 1 / buckets) };
+    const series = deps.share(`rate-series:${baselineDays}`, () => new RateSeries(opts));
+    const i = series.add(measure.stateTag);
     const minAge = warmupMs(rule);
-    const field = fieldNames(measure.stateTag);
     return identityDetector<SeriesSnapshot>(deps, {
-      observe: (ops, id, kind, exchange, now) => ops.series(id, field[kind], [measure.value(exchange, prices)], now, opts),
-      judge(s, label, _exchange, now) {
-        const w = s.window(0);
+      observe: (records, kind, exchange, now) => series.observe(records, kind, i, measure.value(exchange, prices), now),
+      judge(s, subject, _exchange, now) {
+        const w = s.window(i);
         if (w < rule.minVolume) return undefined;
         const age = now - s.first;
         if (age < minAge || s.weight < 1) return undefined;
-        const peak = s.peak(0);
-        const mean = s.mean(0);
+        const peak = s.peak(i);
+        const mean = s.mean(i);
         if (w < peakFactor * peak || w < minRatio * mean) return undefined;
-        const std = s.std(0);
+        const std = s.std(i);
         if (w < mean + z * std) return undefined;
         const { show, unit } = measure;
         return {
           title: measure.title,
-          summary: `${show(w)}${unit} for ${label} against a baseline of ${show(mean)} ± ${show(std)}${unit} over the last ${span(Math.min(age, baselineDays * DAY_MS))} (busiest minute ${show(peak)})`,
+          summary: `${show(w)}${unit} for ${subject.label} against a baseline of ${show(mean)} ± ${show(std)}${unit} over the last ${span(Math.min(age, baselineDays * DAY_MS))} (busiest minute ${show(peak)})`,
           kind: 'rate',
         };
       },

@@ -14,8 +14,8 @@ export const unusualHour: DetectorFactory = (deps) => {
   const minAge = warmupMs(rule);
   const field = fieldNames('uh');
   return identityDetector<ProfileSnapshot>(deps, {
-    observe: (ops, id, kind, _exchange, now) => ops.profile(id, field[kind], now),
-    judge(p, label, _exchange, now) {
+    observe: (records, kind, _exchange, now) => records.profile(field[kind], now),
+    judge(p, subject, _exchange, now) {
       if (p.currentCount < rule.minVolume) return undefined;
       const age = now - p.first;
       if (age < minAge) return undefined;
@@ -26,7 +26,7 @@ export const unusualHour: DetectorFactory = (deps) => {
       if (active < rule.warmup.minCount) return undefined;
       return {
         title: 'Traffic at an unusual hour',
-        summary: `${num(p.currentCount)} requests from ${label} on ${hourOfWeekLabel(p.currentHourOfWeek)}, an hour of the week it has used in fewer than ${num(used)} weeks over ${span(age)} of history (${num(active)} active hours)`,
+        summary: `${num(p.currentCount)} requests from ${subject.label} on ${hourOfWeekLabel(p.currentHourOfWeek)}, an hour of the week it has used in fewer than ${num(used)} weeks over ${span(age)} of history (${num(active)} active hours)`,
         kind: 'schedule',
       };
     },
