@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { makeExchange } from '../src/exchange.js';
 import { createFingerprinter } from '../src/fingerprint.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { mulberry32 } from '../src/random.js';
 import { loadCredentialRules } from '../src/detect/engine/rules-load.js';
 import { SecretScanner } from '../src/detect/engine/scanner.js';
 import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
@@ -23,12 +24,13 @@ const corpus = join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration');
 const lines = (file: string) =>
   readFileSync(join(corpus, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; lang?: string });
 
+/** `count` prompts of texts drawn at random (seeded), each cut to PROMPT chars. */
 function prompts(texts: readonly string[], count: number, seed: number): string[] {
+  const rand = mulberry32(seed);
   const out: string[] = [];
-  let i = seed;
   while (out.length < count) {
     let p = '';
-    while (p.length < PROMPT) p += texts[(i = (i * 7 + 3) % texts.length)] + '\n';
+    while (p.length < PROMPT) p += texts[Math.floor(rand() * texts.length)] + '\n';
     out.push(p.slice(0, PROMPT));
   }
   return out;

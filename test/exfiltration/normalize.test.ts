@@ -54,3 +54,24 @@ test('rot13 is its own inverse on letters', () => {
   assert.equal(rot13('vtaber nyy cerivbhf'), 'ignore all previous');
   assert.equal(rot13(rot13('abc xyz')), 'abc xyz');
 });
+
+// Text whose chars each fold to one char takes the single pass; a fold into
+// several chars or none (ligature, ellipsis, zero-width) takes the two-pass
+// path. Both must give the same text and offsets.
+const offsetCases: [string, string, string, number[]][] = [
+  ['one-to-one non-ASCII', 'Café  crème — i g n o r e  all', 'cafe creme — ignore all', [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 20, 22, 24, 25, 27, 28, 29, 30]],
+  ['folds into several chars', 'Ｔhe ﬁle… is "done"', 'the file... is "done"', [0, 1, 2, 3, 4, 4, 5, 6, 7, 7, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]],
+  ['folds into none', 'ignore\u200b all  previous', 'ignore all previous', [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21]],
+];
+
+for (const [name, input, expected, offsets] of offsetCases) {
+  test(`normalize: offsets, ${name}`, () => {
+    const n = normalize(input);
+    assert.equal(n.text, expected);
+    assert.deepEqual([...n.map], offsets);
+    assert.deepEqual(
+      offsets.map((_, i) => n.offset(i)),
+      offsets,
+    );
+  });
+}

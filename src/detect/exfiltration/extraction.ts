@@ -1,6 +1,6 @@
 import { KeywordPrefilter } from '../engine/prefilter.js';
 import { findEncodedPayloads, type Encoding } from './decode.js';
-import { leetView, normalize, rot13, type NormalizedText } from './normalize.js';
+import { leetView, normalize, rot13, type NormalizedText, type OffsetMap } from './normalize.js';
 import { patternVocabulary, Segmenter } from './segment.js';
 import type { ExtractionRule } from './rules.js';
 
@@ -152,13 +152,13 @@ export class ExtractionMatcher {
 
   private matchAt(text: string, depth: number, span: Span | undefined, hits: RuleHit[], budget: { budget: number }): void {
     const norm = normalize(text);
-    const rot13Seen = this.matchView(norm.text, norm.map, norm.scripts, span?.via ?? 'text', span, hits);
+    const rot13Seen = this.matchView(norm.text, norm, norm.scripts, span?.via ?? 'text', span, hits);
     const leet = norm.leetish ? leetView(norm.text) : undefined;
-    if (leet !== undefined) this.matchView(leet, norm.map, norm.scripts, span?.via ?? 'leet', span, hits);
-    if (rot13Seen) this.matchView(rot13(norm.text), norm.map, 0, span?.via ?? 'rot13', span, hits);
+    if (leet !== undefined) this.matchView(leet, norm, norm.scripts, span?.via ?? 'leet', span, hits);
+    if (rot13Seen) this.matchView(rot13(norm.text), norm, 0, span?.via ?? 'rot13', span, hits);
     if (norm.joined.length > 0) {
       const seg = this.segmentedView(norm);
-      if (seg) this.matchView(seg.text, seg.map, norm.scripts, span?.via ?? 'text', span, hits);
+      if (seg) this.matchView(seg.text, seg, norm.scripts, span?.via ?? 'text', span, hits);
     }
     if (depth >= this.opts.maxDepth || budget.budget <= 0) return;
     for (const p of findEncodedPayloads(text, budget.budget, norm.runs)) {
@@ -167,8 +167,11 @@ export class ExtractionMatcher {
     }
   }
 
-  /** Runs the candidate rules on one view; returns whether a rot13-spelled keyword was seen. */
-  private matchView(view: string, map: Int32Array, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[]): boolean {
+  /**
+   * Runs the candidate rules on one view; returns whether a rot13-spelled
+   * keyword was seen. `offsets` maps view chars back to the original text.
+   */
+  private matchView(view: string, offsets: OffsetMap, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[]): boolean {
     const { first, also, rules } = this;
     first.fill(-1);
     also.fill(0);
@@ -199,7 +202,7 @@ export class ExtractionMatcher {
         score += rule.weight;
         const s = found.index;
         const e = s + found[0].length;
-        hits.push({ rule, start: span ? span.start : map[s]!, end: span ? span.end : map[e]!, via, phrase: found[0] });
+        hits.push({ rule, start: span ? span.start : offsets.offset(s), end: span ? span.end : offsets.offset(e), via, phrase: found[0] });
       }
     }
     return rot13Seen;
@@ -210,7 +213,7 @@ export class ExtractionMatcher {
    * (`f o r g e t e v e r y t h i n g`) split back into words; undefined
    * when no joined run is long enough to hold several words.
    */
-  private segmentedView(norm: NormalizedText): { text: string; map: Int32Array } | undefined {
+  private segmentedView(norm: NormalizedText): { text: string } & OffsetMap | undefined {
     const { text, map, joined } = norm;
     let out = '';
     const outMap: number[] = [];
@@ -233,7 +236,8 @@ export class ExtractionMatcher {
       if (at < text.length) out += text[at];
       outMap.push(map[at]!);
     }
-    return { text: out, map: Int32Array.from(outMap) };
+    const segMap = Int32Array.from(outMap);
+    return { text: out, offset: (i) => segMap[i]! };
   }
 
   /** The rule's first match in the windows around its keyword hits (offsets in `view`). */

@@ -10,7 +10,13 @@ import { MIN_RUN, RUN_CHAR } from './decode.js';
 // punctuation joined back into words. `map[i]` is the offset in the original
 // text of normalized char i, so findings point at the original.
 
-export interface NormalizedText {
+/** Where each char of a view of the text came from. */
+export interface OffsetMap {
+  /** Original UTF-16 offset of char `i` (0 ≤ i ≤ length: the last is the original length). */
+  offset(i: number): number;
+}
+
+export interface NormalizedText extends OffsetMap {
   readonly text: string;
   /**
    * Original UTF-16 offset of each normalized char (length text.length + 1;
@@ -117,13 +123,44 @@ const CLASS = new Uint8Array(0x10000);
   for (const ch of ".-_*'`~^|·•’‘+") CLASS[ch.charCodeAt(0)] = JOINER;
 }
 const SP = 0x20;
-const NON_ASCII = /[^\x00-\x7f]/;
 // 1 for the leet symbols (digits and @ $ that stand for letters), over all 16-bit codes.
 const LEET_CHAR = new Uint8Array(0x10000);
 const LEET_CODE = new Uint16Array(0x80);
 for (const [ch, letter] of LEET) {
   LEET_CHAR[ch.charCodeAt(0)] = 1;
   LEET_CODE[ch.charCodeAt(0)] = letter.charCodeAt(0);
+}
+
+// The fold of each BMP code unit that folds to exactly one code unit, so most
+// text is folded and collapsed in one pass. COMPLEX marks units that fold to
+// none or several (invisible chars, ligatures, surrogates); 0 marks units not
+// looked at yet (ASCII is filled in up front, the rest on first sight).
+const UNIT_FOLD = new Uint16Array(0x10000);
+const COMPLEX = 0xffff;
+for (let c = 0; c < 0x80; c++) UNIT_FOLD[c] = bmpFold[c]!.charCodeAt(0);
+UNIT_FOLD.fill(COMPLEX, 0xd800, 0xe000);
+/** Every unit to itself: for text that is folded already. */
+const SAME_UNIT = Uint16Array.from({ length: 0x10000 }, (_, c) => c);
+
+function unitFold(unit: number): number {
+  let f = UNIT_FOLD[unit]!;
+  if (f === 0) {
+    const s = fold(unit);
+    UNIT_FOLD[unit] = f = s.length === 1 ? s.charCodeAt(0) : COMPLEX;
+  }
+  return f;
+}
+
+/** SCRIPT_* bits of the non-ASCII units, or -1 when one of them does not fold to exactly one unit. */
+function scriptsIfOneToOne(codes: Uint16Array, len: number): number {
+  let scripts = 0;
+  for (let i = 0; i < len; i++) {
+    const u = codes[i]!;
+    if (u < 0x80) continue;
+    if (unitFold(u) === COMPLEX) return -1;
+    scripts |= scriptOf(u);
+  }
+  return scripts;
 }
 
 /** Letters sort at or above 'a' in folded text; digits and @ $ below. */
@@ -136,16 +173,16 @@ export function isWordCode(code: number): boolean {
   return CLASS[code] === WORD;
 }
 
-/** Word chars in `codes` from `i` on, counted up to 3. */
-function wordRunAhead(codes: Uint16Array, i: number, n: number): number {
+/** Word chars in `codes` (read through `unit`) from `i` on, counted up to 3. */
+function wordRunAhead(codes: Uint16Array, unit: Uint16Array, i: number, n: number): number {
   let k = 0;
-  while (i + k < n && k < 3 && CLASS[codes[i + k]!] === WORD) k++;
+  while (i + k < n && k < 3 && CLASS[unit[codes[i + k]!]!] === WORD) k++;
   return k;
 }
 
-function toStr(codes: Uint16Array, n: number): string {
+function toStr(n: number): string {
   // UTF-16 code units in platform byte order; Node runs little-endian.
-  return Buffer.from(codes.buffer, codes.byteOffset, n * 2).toString('utf16le');
+  return scratchBytes.toString('utf16le', 0, n * 2);
 }
 
 // Scratch buffers reused by every call (normalization is synchronous). The
@@ -153,42 +190,35 @@ function toStr(codes: Uint16Array, n: number): string {
 // lingers in them; the offset map is a view that the next call overwrites.
 let scratchCodes = new Uint16Array(16384);
 let scratchOrigin = new Int32Array(16385);
+/** The bytes of scratchCodes, for native copies in and out. */
+let scratchBytes = Buffer.from(scratchCodes.buffer);
 
 function ensureScratch(size: number): void {
   if (size <= scratchCodes.length) return;
   const next = Math.max(size, scratchCodes.length * 2);
   const c = new Uint16Array(next);
   c.set(scratchCodes);
+  scratchCodes.fill(0);
   const o = new Int32Array(next + 1);
   o.set(scratchOrigin);
   scratchCodes = c;
   scratchOrigin = o;
+  scratchBytes = Buffer.from(c.buffer);
 }
 
 /**
- * Normalizes `text` for rule matching. Pass 1 folds each code point; pass 2
- * collapses whitespace and removes joiners between word chars (`ig.no.re`,
- * `i-g-n-o-r-e`, `don't`), turning joiners between longer words into a
- * space (`ignore-previous-instructions`), and joins letters spaced out one
- * by one (`i g n o r e`).
+ * Folds `text` code point by code point into the scratch buffers, for text
+ * whose folds change its length; `runs` gets the payload runs. Returns the
+ * folded length and the scripts seen.
  */
-export function normalize(text: string): NormalizedText {
+function foldCodePoints(text: string, runs: number[]): { n: number; scripts: number } {
   const len = text.length;
-  ensureScratch(len + 16);
   let codes = scratchCodes;
   let origin = scratchOrigin;
   let n = 0;
   let scripts = 0;
-  const runs: number[] = [];
   let runStart = -1;
-  // Pure ASCII (most traffic): pass 1 is a native lower-case copy, offsets
-  // are the identity, and payload runs are tracked in pass 2.
-  const ascii = !NON_ASCII.test(text);
-  if (ascii) {
-    Buffer.from(codes.buffer, codes.byteOffset, len * 2).write(text.toLowerCase(), 'utf16le');
-    n = len;
-  }
-  for (let i = ascii ? len : 0; i < len; i++) {
+  for (let i = 0; i < len; i++) {
     let cp = text.charCodeAt(i);
     if (cp < 0x80) {
       if (RUN_CHAR[cp] === 1) {
@@ -197,7 +227,7 @@ export function normalize(text: string): NormalizedText {
         if (i - runStart >= MIN_RUN) runs.push(runStart, i);
         runStart = -1;
       }
-      codes[n] = cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp;
+      codes[n] = UNIT_FOLD[cp]!;
       origin[n++] = i;
       continue;
     }
@@ -226,79 +256,205 @@ export function normalize(text: string): NormalizedText {
       origin[n++] = at;
     }
   }
-
   if (runStart >= 0 && len - runStart >= MIN_RUN) runs.push(runStart, len);
+  return { n, scripts };
+}
 
-  // Pass 2, in place: the write index never passes the read index.
+interface Collapsed {
+  readonly length: number;
+  readonly leetish: boolean;
+  readonly joined: number[];
+  /** Start of the payload run still open at the end of the text, or -1 (direct only). */
+  readonly openRun: number;
+}
+
+/**
+ * Collapses the first `n` units of the scratch buffer in place, each read
+ * through `unit` (its one-unit fold, or itself when already folded):
+ * collapses whitespace, removes joiners between word chars (`ig.no.re`,
+ * `i-g-n-o-r-e`, `don't`), turns joiners between longer words into a space
+ * (`ignore-previous-instructions`), and joins letters spaced out one by one
+ * (`i g n o r e`).
+ *
+ * `shifts` undefined: the offsets of the units are in scratchOrigin and are
+ * carried along. Otherwise the units are the original text, one for one:
+ * offsets are their indexes, recorded only where the distance between
+ * output and input index changes, as (output index, distance) pairs into
+ * `shifts`, and payload runs are gathered here into `runs`.
+ */
+function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[] | undefined): Collapsed {
+  const codes = scratchCodes;
+  const origin = scratchOrigin;
+  const direct = shifts !== undefined;
+  // Tables in locals: the hot loop then reads them without a binding check per char.
+  const runChar = RUN_CHAR;
+  const classOf = CLASS;
+  // The write index never passes the read index.
   let w = 0;
+  let shift = 0;
   let leetish = false;
   let spaced = false;
   const joined: number[] = [];
   let joinedFrom = 0;
+  let runStart = -1;
   for (let r = 0; r < n; r++) {
-    const c = codes[r]!;
-    if (ascii) {
-      if (RUN_CHAR[c] === 1) {
+    const raw = codes[r]!;
+    if (direct) {
+      if (raw < 0x80 && runChar[raw] === 1) {
         if (runStart < 0) runStart = r;
       } else if (runStart >= 0) {
         if (r - runStart >= MIN_RUN) runs.push(runStart, r);
         runStart = -1;
       }
     }
-    const cls = CLASS[c];
+    const c = unit[raw]!;
+    const cls = classOf[c];
     if (cls === WORD) {
       // A leet symbol between two letters (`y0u`, `pr0mpt`) makes a leetView worth it.
       if (c >= 0x61 && w > 1 && codes[w - 1]! < 0x61 && LEET_CHAR[codes[w - 1]!] === 1 && isLetter(codes[w - 2]!)) leetish = true;
-      codes[w] = c;
-      origin[w++] = ascii ? r : origin[r]!;
+      if (!direct) origin[w] = origin[r]!;
+      codes[w++] = c;
+      // The lower-case ASCII letters that follow (most text) are their own
+      // fold, word chars and payload-run chars: copied over as they are.
+      let e = r + 1;
+      while (e < n && codes[e]! - 0x61 >>> 0 < 26) e++;
+      if (e === r + 1) continue;
+      if (c < 0x61 && LEET_CHAR[c] === 1 && w > 1 && isLetter(codes[w - 2]!)) leetish = true;
+      if (direct && runStart < 0) runStart = r + 1;
+      if (w === r + 1) w = e;
+      else
+        for (let k = r + 1; k < e; k++) {
+          if (!direct) origin[w] = origin[k]!;
+          codes[w++] = codes[k]!;
+        }
+      r = e - 1;
       continue;
     }
     if (cls === SPACE) {
       let e = r + 1;
-      while (e < n && CLASS[codes[e]!] === SPACE) e++;
+      while (e < n && classOf[unit[codes[e]!]!] === SPACE) e++;
       // A single space between single letters is inside a spaced-out word (`i g n o r e`).
-      const prevSingle: boolean = w > 0 && CLASS[codes[w - 1]!] === WORD && (spaced || w < 2 || CLASS[codes[w - 2]!] !== WORD);
-      const nextSingle = e < n && CLASS[codes[e]!] === WORD && (e + 1 >= n || CLASS[codes[e + 1]!] !== WORD);
-      const joins: boolean = e - r === 1 && prevSingle && nextSingle && (spaced || (e + 3 <= n && codes[e + 1] === SP && CLASS[codes[e + 2]!] === WORD && (e + 3 === n || CLASS[codes[e + 3]!] !== WORD)));
+      const prevSingle: boolean = w > 0 && classOf[codes[w - 1]!] === WORD && (spaced || w < 2 || classOf[codes[w - 2]!] !== WORD);
+      const nextSingle = e < n && classOf[unit[codes[e]!]!] === WORD && (e + 1 >= n || classOf[unit[codes[e + 1]!]!] !== WORD);
+      const joins: boolean =
+        e - r === 1 &&
+        prevSingle &&
+        nextSingle &&
+        (spaced || (e + 3 <= n && unit[codes[e + 1]!] === SP && classOf[unit[codes[e + 2]!]!] === WORD && (e + 3 === n || classOf[unit[codes[e + 3]!]!] !== WORD)));
       if (joins && !spaced) joinedFrom = w - 1;
       else if (!joins && spaced) joined.push(joinedFrom, w);
       spaced = joins;
       if (!joins && w > 0 && codes[w - 1] !== SP) {
-        codes[w] = SP;
-        origin[w++] = ascii ? r : origin[r]!;
+        if (!direct) origin[w] = origin[r]!;
+        codes[w++] = SP;
       }
       r = e - 1;
+      if (direct && e - w !== shift) shifts.push(w, (shift = e - w));
       continue;
     }
-    if (cls === JOINER && w > 0 && CLASS[codes[w - 1]!] === WORD && r + 1 < n && CLASS[codes[r + 1]!] === WORD) {
+    if (cls === JOINER && w > 0 && classOf[codes[w - 1]!] === WORD && r + 1 < n && classOf[unit[codes[r + 1]!]!] === WORD) {
       let before = 0;
-      while (before < 3 && w - 1 - before >= 0 && CLASS[codes[w - 1 - before]!] === WORD) before++;
-      const after = wordRunAhead(codes, r + 1, n);
+      while (before < 3 && w - 1 - before >= 0 && classOf[codes[w - 1 - before]!] === WORD) before++;
+      const after = wordRunAhead(codes, unit, r + 1, n);
       if (spaced) joined.push(joinedFrom, w);
       spaced = false;
       if (before > 2 && after > 2 && c !== 0x27 && c !== 0x2019) {
-        codes[w] = SP;
-        origin[w++] = ascii ? r : origin[r]!;
+        if (!direct) origin[w] = origin[r]!;
+        codes[w++] = SP;
       }
+      if (direct && r + 1 - w !== shift) shifts.push(w, (shift = r + 1 - w));
       continue;
     }
     if (spaced) joined.push(joinedFrom, w);
     spaced = false;
-    codes[w] = c;
-    origin[w++] = ascii ? r : origin[r]!;
+    if (!direct) origin[w] = origin[r]!;
+    codes[w++] = c;
   }
-  if (ascii && runStart >= 0 && n - runStart >= MIN_RUN) runs.push(runStart, n);
   if (spaced) joined.push(joinedFrom, w);
   if (w > 0 && codes[w - 1] === SP) w--;
-
-  origin[w] = len;
-  // A view of the scratch buffer: valid until the next normalize call.
-  const map = origin.subarray(0, w + 1);
-  const out = toStr(codes, w);
-  codes.fill(0, 0, n);
-  return { text: out, map, scripts, runs, leetish, joined };
+  // The caller closes the last run: a call this loop rarely reaches would
+  // throw the optimized loop away again and again.
+  return { length: w, leetish, joined, openRun: runStart };
 }
 
+/** The offset map from collapse's shifts: output index plus the distance in force there. */
+function offsetsFromShifts(shifts: readonly number[], length: number, sourceLength: number): Int32Array {
+  const map = new Int32Array(length + 1);
+  let shift = 0;
+  for (let i = 0, k = 0; i < length; i++) {
+    while (k < shifts.length && shifts[k]! <= i) {
+      shift = shifts[k + 1]!;
+      k += 2;
+    }
+    map[i] = i + shift;
+  }
+  map[length] = sourceLength;
+  return map;
+}
+
+class Normalized implements NormalizedText {
+  private offsets: Int32Array | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly scripts: number,
+    readonly runs: readonly number[],
+    readonly leetish: boolean,
+    readonly joined: readonly number[],
+    private readonly sourceLength: number,
+    /** Shifts to build the map from when it is first asked for; undefined when `offsets` is given. */
+    private readonly shifts: readonly number[] | undefined,
+    offsets?: Int32Array,
+  ) {
+    this.offsets = offsets;
+  }
+
+  /** Built on first use: most texts match no rule and never need it. */
+  get map(): Int32Array {
+    return (this.offsets ??= offsetsFromShifts(this.shifts!, this.text.length, this.sourceLength));
+  }
+
+  offset(i: number): number {
+    if (this.offsets) return this.offsets[i]!;
+    if (i >= this.text.length) return this.sourceLength;
+    // The last shift at or before i, by binary search over the (index, distance) pairs.
+    const shifts = this.shifts!;
+    let lo = 0;
+    let hi = shifts.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (shifts[mid * 2]! <= i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? i : i + shifts[lo * 2 - 1]!;
+  }
+}
+
+/**
+ * Normalizes `text` for rule matching: folds each code point, then
+ * collapses the result (see collapse). Text whose code units each fold to
+ * one unit (nearly all of it) takes a single pass over a native copy of it.
+ */
+export function normalize(text: string): NormalizedText {
+  const len = text.length;
+  ensureScratch(len + 16);
+  scratchBytes.write(text, 0, len * 2, 'utf16le');
+  // Equal lengths: pure ASCII, which always folds one unit to one.
+  let scripts = Buffer.byteLength(text, 'utf8') === len ? 0 : scriptsIfOneToOne(scratchCodes, len);
+  const runs: number[] = [];
+  const direct = scripts >= 0;
+  let n = len;
+  if (!direct) ({ n, scripts } = foldCodePoints(text, runs));
+  const shifts = direct ? [] : undefined;
+  const { length, leetish, joined, openRun } = collapse(n, direct ? UNIT_FOLD : SAME_UNIT, runs, shifts);
+  if (openRun >= 0 && len - openRun >= MIN_RUN) runs.push(openRun, len);
+  const out = toStr(length);
+  scratchCodes.fill(0, 0, Math.max(n, len));
+  if (shifts) return new Normalized(out, scripts, runs, leetish, joined, len, shifts);
+  scratchOrigin[length] = len;
+  // A view of the scratch buffer: valid until the next normalize call.
+  return new Normalized(out, scripts, runs, leetish, joined, len, undefined, scratchOrigin.subarray(0, length + 1));
+}
 
 /**
  * The leetspeak view of normalized text (`1gn0r3` → `ignore`): each leet
@@ -320,7 +476,7 @@ export function leetView(normalized: string): string | undefined {
       changed = true;
     }
   }
-  const view = changed ? toStr(out, n) : undefined;
+  const view = changed ? toStr(n) : undefined;
   out.fill(0, 0, n);
   return view;
 }
@@ -334,7 +490,7 @@ export function rot13(text: string): string {
     const c = text.charCodeAt(i);
     out[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c;
   }
-  const view = toStr(out, n);
+  const view = toStr(n);
   out.fill(0, 0, n);
   return view;
 }
