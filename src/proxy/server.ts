@@ -67,6 +67,19 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     logger,
   });
 
+  // Series bound once per route (and the http kind), not looked up by attributes per request.
+  const httpConnections = metrics.activeConnections.bind({ kind: 'http' });
+  const routeSeries = new WeakMap<Route, { added: { record(v: number): void }; upstream: { record(v: number): void } }>();
+  const seriesOf = (route: Route) => {
+    let s = routeSeries.get(route);
+    if (!s) {
+      const attributes = { route: metrics.routeLabel.limit(route.name) };
+      s = { added: metrics.addedLatency.bind(attributes), upstream: metrics.upstreamLatency.bind(attributes) };
+      routeSeries.set(route, s);
+    }
+    return s;
+  };
+
   const finish = (ex: InFlight) => {
     const responseTap = ex.responseTap;
     const captured: CapturedExchange = {
@@ -87,7 +100,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
       timings: { start: ex.start, ...(ex.firstByte !== undefined ? { firstByte: ex.firstByte } : {}), end: Date.now() },
     };
     if (ex.status !== 0) {
-      metrics.upstreamLatency.record((performance.now() - ex.startHr) / 1000, { route: metrics.routeLabel.limit(ex.route.name) });
+      seriesOf(ex.route).upstream.record((performance.now() - ex.startHr) / 1000);
     }
     opts.onCaptured(captured);
   };
@@ -96,11 +109,11 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     const url = req.url ?? '/';
     const match = routes.match(url);
     const ex = new InFlight(req, url, match.route, opts.maxRequestBytes);
-    metrics.activeConnections.add(1, { kind: 'http' });
+    httpConnections.add(1);
     req.on('data', (chunk: Buffer) => ex.requestTap.push(chunk));
     // 'close' comes once, whether the response finished, failed or the client left.
     res.once('close', () => {
-      metrics.activeConnections.add(-1, { kind: 'http' });
+      httpConnections.add(-1);
       finish(ex);
     });
     forwarder.forward(req, res, match, {
@@ -119,7 +132,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         }
       },
     });
-    metrics.addedLatency.record((performance.now() - ex.startHr) / 1000, { route: metrics.routeLabel.limit(match.route.name) });
+    seriesOf(match.route).added.record((performance.now() - ex.startHr) / 1000);
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));

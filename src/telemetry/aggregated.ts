@@ -101,9 +101,19 @@ class AggregatedSum extends AggregatedInstrument<number> {
   }
 
   add(value: number, attributes: Attributes = {}): void {
+    this.addTo(this.seriesFor(attributes), value);
+  }
+
+  /** The series of `attributes`, found on first use only: for a call site that always records the same set. */
+  bind(attributes: Attributes): { add(value: number): void } {
+    let series: Series<number> | undefined;
+    return { add: (value) => this.addTo((series ??= this.seriesFor(attributes)), value) };
+  }
+
+  private addTo(series: Series<number>, value: number): void {
     // As the SDK: a counter ignores negative values, and nothing counts NaN.
     if (Number.isNaN(value) || (this.monotonic && value < 0)) return;
-    this.seriesFor(attributes).state += value;
+    series.state += value;
   }
 
   protected empty(): number {
@@ -148,8 +158,18 @@ export class AggregatedHistogram extends AggregatedInstrument<HistogramState> im
   }
 
   record(value: number, attributes: Attributes = {}): void {
+    this.recordIn(this.seriesFor(attributes), value);
+  }
+
+  /** The series of `attributes`, found on first use only: for a call site that always records the same set. */
+  bind(attributes: Attributes): { record(value: number): void } {
+    let series: Series<HistogramState> | undefined;
+    return { record: (value) => this.recordIn((series ??= this.seriesFor(attributes)), value) };
+  }
+
+  private recordIn(series: Series<HistogramState>, value: number): void {
     if (!(value >= 0)) return; // negative values and NaN, as the SDK
-    const h = this.seriesFor(attributes).state;
+    const h = series.state;
     // Upper bounds are inclusive: a value equal to a boundary falls in that boundary's bucket.
     let i = 0;
     while (i < this.boundaries.length && this.boundaries[i]! < value) i++;

@@ -104,3 +104,25 @@ test('attribute sets beyond the cardinality limit share one overflow series', as
   assert.ok(series.includes('gatewatch_findings_total{otel_metric_overflow="true"} 100'), series.at(-1));
   await m.shutdown();
 });
+
+test('a bound series records exactly what calls with its attributes would, and exists only once used', async () => {
+  const bound = createMetrics();
+  const called = createMetrics();
+  const latency = bound.addedLatency.bind({ route: 'default' });
+  const active = bound.activeConnections.bind({ kind: 'http' });
+  bound.upstreamLatency.bind({ route: 'never-used' });
+  assert.doesNotMatch(await scrape(bound.handlePrometheus), /never-used/);
+  for (const v of [0.0004, 0.002, 0.002, 1.5, Number.NaN, -1]) {
+    latency.record(v);
+    called.addedLatency.record(v, { route: 'default' });
+  }
+  active.add(3);
+  active.add(-1);
+  called.activeConnections.add(3, { kind: 'http' });
+  called.activeConnections.add(-1, { kind: 'http' });
+  // Calls with the same attributes land in the bound series too.
+  bound.addedLatency.record(0.01, { route: 'default' });
+  called.addedLatency.record(0.01, { route: 'default' });
+  assert.equal(await scrape(bound.handlePrometheus), await scrape(called.handlePrometheus));
+  await Promise.all([bound.shutdown(), called.shutdown()]);
+});
