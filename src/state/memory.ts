@@ -147,14 +147,7 @@ class IdentityRecords implements IdentityRecordOps {
 
 export class MemoryStore implements StateStore {
   private readonly cache: IdentityCache;
-  readonly sync: SyncStateOps = {
-    series: (id, field, values, now, opts) => this.seriesSync(id, field, values, now, opts),
-    sample: (id, field, value, opts) => this.sampleSync(id, field, value, opts),
-    distinct: (id, field, member, now, opts) => this.distinctSync(id, field, member, now, opts),
-    profile: (id, field, now) => this.profileSync(id, field, now),
-    claim: (id, field, now, cooldownMs) => this.claimSync(id, field, now, cooldownMs),
-    identity: (id) => new IdentityRecords(this.cache, id),
-  };
+  readonly sync: SyncStateOps = { identity: (id) => new IdentityRecords(this.cache, id) };
 
   constructor(opts: MemoryStoreOptions) {
     this.cache = new IdentityCache(opts);

@@ -75,14 +75,8 @@ export type BackendName = 'memory' | 'redis';
 // user name) and a field naming the record within it (e.g. `rq.key`): all of
 // an identity's records live together, one cache entry per identity.
 
-/** The same operations answered synchronously: what the in-memory store offers. */
+/** The same operations answered synchronously, one identity at a time: what the in-memory store offers. */
 export interface SyncStateOps {
-  series(id: string, field: string, values: readonly number[], now: number, opts: SeriesOptions): SeriesSnapshot;
-  sample(id: string, field: string, value: number, opts: SampleOptions): SampleSnapshot;
-  distinct(id: string, field: string, member: string, now: number, opts: DistinctOptions): DistinctSnapshot;
-  profile(id: string, field: string, now: number): ProfileSnapshot;
-  /** True when the caller may act now; then false for `cooldownMs` (one finding per incident). */
-  claim(id: string, field: string, now: number, cooldownMs: number): boolean;
   /** The records of one identity, to run many operations on it for the price of one lookup. */
   identity(id: string): IdentityRecordOps;
 }
@@ -94,6 +88,7 @@ export interface IdentityRecordOps {
   sample(field: string, value: number, opts: SampleOptions): SampleSnapshot;
   distinct(field: string, member: string, now: number, opts: DistinctOptions): DistinctSnapshot;
   profile(field: string, now: number): ProfileSnapshot;
+  /** True when the caller may act now; then false for `cooldownMs` (one finding per incident). */
   claim(field: string, now: number, cooldownMs: number): boolean;
 }
 
