@@ -314,6 +314,21 @@ function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[]
       if (c >= 0x61 && w > 1 && codes[w - 1]! < 0x61 && LEET_CHAR[codes[w - 1]!] === 1 && isLetter(codes[w - 2]!)) leetish = true;
       if (!direct) origin[w] = origin[r]!;
       codes[w++] = c;
+      if (raw >= 0x80 && c >= 0x61) {
+        // Letters of other scripts that follow (one-to-one folds): no leet
+        // symbol or payload run is among them; copied over folded.
+        let e = r + 1;
+        for (; e < n; e++) {
+          const u = codes[e]!;
+          if (u < 0x80) break;
+          const f = unit[u]!;
+          if (f < 0x61 || classOf[f] !== WORD) break;
+          if (!direct) origin[w] = origin[e]!;
+          codes[w++] = f;
+        }
+        r = e - 1;
+        continue;
+      }
       // The lower-case ASCII letters that follow (most text) are their own
       // fold, word chars and payload-run chars: copied over as they are.
       let e = r + 1;
@@ -321,6 +336,24 @@ function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[]
       if (e === r + 1) continue;
       if (c < 0x61 && LEET_CHAR[c] === 1 && w > 1 && isLetter(codes[w - 2]!)) leetish = true;
       if (direct && runStart < 0) runStart = r + 1;
+      // So is the plain join of this word to a next one of two letters or
+      // more: at most one punctuation mark, then one whitespace char (made a
+      // space). Neither word is a spaced-out letter; the next may start with
+      // a capital (made lower case in place).
+      for (;;) {
+        const p = codes[e]!;
+        const s = e < n && p < 0x80 && classOf[p] !== WORD && classOf[p] !== SPACE ? e + 1 : e;
+        if (s + 2 >= n || codes[s]! >= 0x80 || classOf[codes[s]!] !== SPACE || (codes[s + 1]! | 0x20) - 0x61 >>> 0 >= 26 || codes[s + 2]! - 0x61 >>> 0 >= 26) break;
+        if (direct) {
+          const runEnd = s > e && runChar[p] === 1 ? s : e;
+          if (runEnd - runStart >= MIN_RUN) runs.push(runStart, runEnd);
+          runStart = s + 1;
+        }
+        codes[s] = SP;
+        codes[s + 1] = codes[s + 1]! | 0x20;
+        e = s + 3;
+        while (e < n && codes[e]! - 0x61 >>> 0 < 26) e++;
+      }
       if (w === r + 1) w = e;
       else
         for (let k = r + 1; k < e; k++) {
