@@ -37,6 +37,31 @@ function readable(s: string): boolean {
   return printable / s.length >= 0.95;
 }
 
+/**
+ * False when the run `text[start, end)` has a shape none of the decoders
+ * below accepts: no backslash (escapes), no percent sign (URL-encoding), not
+ * all hex digits, and not both cases of letters (base64). Most runs in prose
+ * and code (paths, identifiers, lower-case URLs) end here, before any regex.
+ */
+function mayBePayload(text: string, start: number, end: number): boolean {
+  let upper = false;
+  let lower = false;
+  let hex = true;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c || c === 0x25) return true;
+    if (c >= 0x61 && c <= 0x7a) {
+      lower = true;
+      if (c > 0x66) hex = false;
+    } else if (c >= 0x41 && c <= 0x5a) {
+      upper = true;
+      if (c > 0x46) hex = false;
+    } else if (c < 0x30 || c > 0x39) hex = false;
+    if (upper && lower) return true;
+  }
+  return hex;
+}
+
 function decodeRun(run: string): { encoding: Encoding; text: string } | undefined {
   if (X_ESCAPES.test(run)) return { encoding: 'escape', text: Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8') };
   if (U_ESCAPES.test(run)) {
@@ -98,6 +123,7 @@ export function findEncodedPayloads(text: string, budget: number, runs: readonly
     return used < budget;
   };
   for (let k = 0; k < runs.length; k += 2) {
+    if (!mayBePayload(text, runs[k]!, runs[k + 1]!)) continue;
     const d = decodeRun(text.slice(runs[k]!, runs[k + 1]!));
     if (d && !take(d.encoding, d.text, runs[k]!, runs[k + 1]!)) return found;
   }
