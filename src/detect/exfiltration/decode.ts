@@ -105,6 +105,20 @@ export function candidateRuns(text: string): number[] {
 }
 
 /**
+ * Spaced hex of text always holds the space, ` 20 ` or `:20:`. Searched for
+ * by its digits: a search for a needle that starts with a space stops at
+ * every space of the text.
+ */
+function holdsSpacedHexSpace(text: string): boolean {
+  for (let i = text.indexOf('20'); i >= 0; i = text.indexOf('20', i + 2)) {
+    const before = text.charCodeAt(i - 1);
+    const after = text.charCodeAt(i + 2);
+    if ((before === 0x20 && after === 0x20) || (before === 0x3a && after === 0x3a)) return true;
+  }
+  return false;
+}
+
+/**
  * Readable payloads in `text`, in order, stopping once `budget` decoded chars
  * are used up. `runs` (from candidateRuns, or gathered while normalizing)
  * saves a pass over the text.
@@ -127,8 +141,7 @@ export function findEncodedPayloads(text: string, budget: number, runs: readonly
     const d = decodeRun(text.slice(runs[k]!, runs[k + 1]!));
     if (d && !take(d.encoding, d.text, runs[k]!, runs[k + 1]!)) return found;
   }
-  // Spaced hex of text always holds the space, 20.
-  if (!text.includes(' 20 ') && !text.includes(':20:')) return found;
+  if (!holdsSpacedHexSpace(text)) return found;
   SPACED_HEX.lastIndex = 0;
   for (let m = SPACED_HEX.exec(text); m; m = SPACED_HEX.exec(text)) {
     const decoded = Buffer.from(m[0].replace(/[ :]/g, ''), 'hex').toString('utf8');
