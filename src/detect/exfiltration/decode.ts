@@ -37,37 +37,65 @@ function readable(s: string): boolean {
   return printable / s.length >= 0.95;
 }
 
+const MAY_ESCAPE = 1;
+const MAY_URL = 2;
+const MAY_HEX = 4;
+const MAY_BASE64 = 8;
+
+/** 1 for + / = _ -: the base64 alphabets beyond letters and digits. */
+const BASE64_PUNCTUATION = new Uint8Array(128);
+for (const ch of '+/=_-') BASE64_PUNCTUATION[ch.charCodeAt(0)] = 1;
+
 /**
- * False when the run `text[start, end)` has a shape none of the decoders
- * below accepts: no backslash (escapes), no percent sign (URL-encoding), not
- * all hex digits, and not both cases of letters (base64). Most runs in prose
- * and code (paths, identifiers, lower-case URLs) end here, before any regex.
+ * Which decoders below could accept the run `text[start, end)`, from one pass
+ * over its chars: escapes need a backslash, URL-encoding a percent sign, hex
+ * nothing but hex digits, base64 both cases of letters and nothing but its
+ * alphabet inside the punctuation it may be wrapped in. Most runs in prose
+ * and code (paths, identifiers, URLs, calls) get none, before any regex.
  */
-function mayBePayload(text: string, start: number, end: number): boolean {
+function payloadShapes(text: string, start: number, end: number): number {
+  let shapes = 0;
   let upper = false;
   let lower = false;
   let hex = true;
+  let base64 = true;
+  /** A base64 char seen, and wrapping punctuation after one. */
+  let inside = false;
+  let wrapped = false;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c || c === 0x25) return true;
     if (c >= 0x61 && c <= 0x7a) {
       lower = true;
       if (c > 0x66) hex = false;
     } else if (c >= 0x41 && c <= 0x5a) {
       upper = true;
       if (c > 0x46) hex = false;
-    } else if (c < 0x30 || c > 0x39) hex = false;
-    if (upper && lower) return true;
+    } else if (c < 0x30 || c > 0x39) {
+      hex = false;
+      if (c >= 0x80 || BASE64_PUNCTUATION[c] === 0) {
+        if (c === 0x5c) shapes |= MAY_ESCAPE;
+        else if (c === 0x25) shapes |= MAY_URL;
+        if (inside) wrapped = true;
+        continue;
+      }
+    }
+    if (wrapped) base64 = false;
+    inside = true;
   }
-  return hex;
+  if (hex) shapes |= MAY_HEX;
+  if (base64 && upper && lower) shapes |= MAY_BASE64;
+  return shapes;
 }
 
-function decodeRun(run: string): { encoding: Encoding; text: string } | undefined {
-  if (X_ESCAPES.test(run)) return { encoding: 'escape', text: Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8') };
-  if (U_ESCAPES.test(run)) {
-    return { encoding: 'escape', text: run.split('\\u').slice(1).map((h) => String.fromCharCode(parseInt(h, 16))).join('') };
+/** The run decoded by the first decoder of `shapes` (see payloadShapes) that accepts it. */
+function decodeRun(run: string, shapes: number): { encoding: Encoding; text: string } | undefined {
+  if ((shapes & MAY_ESCAPE) !== 0) {
+    if (X_ESCAPES.test(run)) return { encoding: 'escape', text: Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8') };
+    if (U_ESCAPES.test(run)) {
+      return { encoding: 'escape', text: run.split('\\u').slice(1).map((h) => String.fromCharCode(parseInt(h, 16))).join('') };
+    }
   }
-  const percents = run.match(PERCENT);
+  const percents = (shapes & MAY_URL) !== 0 ? run.match(PERCENT) : null;
   if (percents && percents.length >= 2) {
     try {
       return { encoding: 'url', text: decodeURIComponent(run.replace(/\+/g, ' ')) };
@@ -75,7 +103,8 @@ function decodeRun(run: string): { encoding: Encoding; text: string } | undefine
       return undefined;
     }
   }
-  if (HEX.test(run) && /[a-fA-F]/.test(run) && /\d/.test(run)) return { encoding: 'hex', text: Buffer.from(run, 'hex').toString('utf8') };
+  if ((shapes & MAY_HEX) !== 0 && HEX.test(run) && /[a-fA-F]/.test(run) && /\d/.test(run)) return { encoding: 'hex', text: Buffer.from(run, 'hex').toString('utf8') };
+  if ((shapes & MAY_BASE64) === 0) return undefined;
   const body = run.replace(/^[.~%\\'!*()]+|[.~%\\'!*()]+$/g, '');
   if (body.length >= 16 && BASE64.test(body) && /[a-z]/.test(body) && /[A-Z]/.test(body)) {
     return { encoding: 'base64', text: Buffer.from(body, body.includes('-') || body.includes('_') ? 'base64url' : 'base64').toString('utf8') };
@@ -137,8 +166,9 @@ export function findEncodedPayloads(text: string, budget: number, runs: readonly
     return used < budget;
   };
   for (let k = 0; k < runs.length; k += 2) {
-    if (!mayBePayload(text, runs[k]!, runs[k + 1]!)) continue;
-    const d = decodeRun(text.slice(runs[k]!, runs[k + 1]!));
+    const shapes = payloadShapes(text, runs[k]!, runs[k + 1]!);
+    if (shapes === 0) continue;
+    const d = decodeRun(text.slice(runs[k]!, runs[k + 1]!), shapes);
     if (d && !take(d.encoding, d.text, runs[k]!, runs[k + 1]!)) return found;
   }
   if (!holdsSpacedHexSpace(text)) return found;
