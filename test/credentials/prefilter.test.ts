@@ -68,6 +68,17 @@ test('a keyword longer than half the text is still found', () => {
 test('rejects empty and non-ASCII keywords', () => {
   assert.throws(() => new KeywordPrefilter(['']), /empty/);
   assert.throws(() => new KeywordPrefilter(['clé']), /not ASCII/);
+  assert.throws(() => new KeywordPrefilter([''], { nonAscii: true }), /empty/);
+});
+
+test('non-ASCII keywords, when allowed, are found as they are in text of any script', () => {
+  const keywords = ['clé', 'игнорируй', '忽略', 'key'];
+  const p = new KeywordPrefilter(keywords, { nonAscii: true });
+  for (const text of ['une clé, a KEY', 'игнорируй 忽略 clé', 'CLé игнорируй', 'x'.repeat(300) + ' clés ' + 'y'.repeat(300)]) {
+    assert.deepEqual(hitsOf(p, text), naive(keywords, text), text);
+  }
+  // Only ASCII letters match in either case.
+  assert.deepEqual(hitsOf(p, 'ИГНОРИРУЙ CLÉ'), []);
 });
 
 test('text beyond Latin-1 is scanned per character: no hits from a code unit that only shares a low byte', () => {

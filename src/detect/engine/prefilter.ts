@@ -40,11 +40,16 @@ export class KeywordPrefilter {
   /** The second lane's hits as [keyword, end, keyword, end, ...], held back until the first lane is done. */
   private laneHits = new Int32Array(64);
 
-  constructor(keywords: readonly string[]) {
+  /**
+   * ASCII letters match in either case. Other characters match only as they
+   * are, so keywords with them are refused unless `nonAscii` says the text
+   * is folded the way they are (as the exfiltration normalizer does).
+   */
+  constructor(keywords: readonly string[], opts: { readonly nonAscii?: boolean } = {}) {
     this.size = keywords.length;
     const lowered = keywords.map((k, i) => {
       if (k.length === 0) throw new Error(`prefilter keyword ${i} is empty`);
-      for (let j = 0; j < k.length; j++) {
+      for (let j = 0; j < k.length && opts.nonAscii !== true; j++) {
         if (k.charCodeAt(j) >= ASCII) throw new Error(`prefilter keyword ${JSON.stringify(k)} is not ASCII`);
       }
       return k.toLowerCase();

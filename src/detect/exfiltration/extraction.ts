@@ -6,7 +6,9 @@ import type { ExtractionRule } from './rules.js';
 
 // Matches extraction / injection rules against one prompt text: one
 // prefilter pass over the normalized text picks the candidate rules (a
-// keyword of the rule, and one of its second group when it has one), then
+// keyword of the rule, and one of its second group when it has one; rules
+// with keywords in other scripts get a second, small prefilter that runs only
+// on text in those scripts), then
 // only their regexes run: anchored rules at the keyword hits (sticky),
 // others in windows around them. The same is repeated on the leetspeak view,
 // the rot13 view (when two rot13-spelled keywords show up, or the prompt says
@@ -63,7 +65,17 @@ export class ExtractionMatcher {
   private readonly rot13From: number;
   /** …and at or past this one, names of rot13 itself. */
   private readonly rot13Named: number;
-  private readonly scriptRules: readonly number[];
+  /** The script-gated rules' keywords (not ASCII, so not in the main prefilter)… */
+  private readonly scriptPrefilter: KeywordPrefilter | undefined;
+  /** …their rule indexes and lengths… */
+  private readonly scriptKeywordRules: readonly (readonly number[])[];
+  private readonly scriptKeywordLength: Int32Array;
+  /** …and the SCRIPT_* bits of those rules together. */
+  private readonly scriptKeywordScripts: number;
+  /** Script-gated rules that have ASCII keywords too: searched in the whole text when their script is seen. */
+  private readonly mixedScriptRules: readonly number[];
+  /** SCRIPT_* bits of the view being matched. */
+  private viewScripts = 0;
   private readonly needsAlso: Uint8Array;
   private readonly segmenter: Segmenter;
   private readonly minScore: number;
@@ -89,22 +101,30 @@ export class ExtractionMatcher {
       return;
     }
     const start = end - this.keywordLength[k]!;
-    for (const r of this.keywordRules[k]!) {
-      if (this.first[r] === -1) this.first[r] = start;
-      if (this.anchored[r] === 1) {
-        const a = this.anchorCount[r]!;
-        if (a < MAX_ANCHORS) this.anchors[r * MAX_ANCHORS + a] = start;
-        if (a <= MAX_ANCHORS) this.anchorCount[r] = a + 1;
-        continue;
-      }
-      const c = this.windowCount[r]!;
-      // A hit inside the last window needs no window of its own.
-      if (c > 0 && c <= MAX_WINDOWS && start - LOOKBEHIND < this.windows[r * MAX_WINDOWS + c - 1]! + LOOKBEHIND + LOOKAHEAD - 200) continue;
-      if (c < MAX_WINDOWS) this.windows[r * MAX_WINDOWS + c] = Math.max(0, start - LOOKBEHIND);
-      if (c <= MAX_WINDOWS) this.windowCount[r] = c + 1;
-    }
+    for (const r of this.keywordRules[k]!) this.keywordAt(r, start);
     for (const r of this.alsoRules[k]!) this.also[r] = 1;
   };
+  private readonly onScriptHit = (k: number, end: number): void => {
+    const rules = this.scriptKeywordRules[k]!;
+    const start = end - this.scriptKeywordLength[k]!;
+    for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.keywordAt(r, start);
+  };
+
+  /** Records a hit of one of rule r's keywords at `start`. */
+  private keywordAt(r: number, start: number): void {
+    if (this.first[r] === -1) this.first[r] = start;
+    if (this.anchored[r] === 1) {
+      const a = this.anchorCount[r]!;
+      if (a < MAX_ANCHORS) this.anchors[r * MAX_ANCHORS + a] = start;
+      if (a <= MAX_ANCHORS) this.anchorCount[r] = a + 1;
+      return;
+    }
+    const c = this.windowCount[r]!;
+    // A hit inside the last window needs no window of its own.
+    if (c > 0 && c <= MAX_WINDOWS && start - LOOKBEHIND < this.windows[r * MAX_WINDOWS + c - 1]! + LOOKBEHIND + LOOKAHEAD - 200) return;
+    if (c < MAX_WINDOWS) this.windows[r * MAX_WINDOWS + c] = Math.max(0, start - LOOKBEHIND);
+    if (c <= MAX_WINDOWS) this.windowCount[r] = c + 1;
+  }
 
   constructor(rules: readonly ExtractionRule[], private readonly opts: MatchOptions) {
     this.rules = rules;
@@ -115,10 +135,16 @@ export class ExtractionMatcher {
       if (!e) index.set(k, (e = { rules: [], also: [] }));
       return e;
     };
-    const scriptRules: number[] = [];
+    const scriptKeywords = new Map<string, number[]>();
+    const mixedScriptRules: number[] = [];
+    let scriptKeywordScripts = 0;
     rules.forEach((rule, r) => {
-      if (rule.scripts !== 0) scriptRules.push(r);
-      for (const k of rule.keywords) if (/^[\x00-\x7f]+$/.test(k) && !entry(k).rules.includes(r)) entry(k).rules.push(r);
+      if (rule.scripts !== 0 && rule.keywords.some(isAscii)) mixedScriptRules.push(r);
+      else if (rule.scripts !== 0) {
+        scriptKeywordScripts |= rule.scripts;
+        for (const k of rule.keywords) scriptKeywords.set(k, [...(scriptKeywords.get(k) ?? []), r]);
+      }
+      for (const k of rule.keywords) if (isAscii(k) && !entry(k).rules.includes(r)) entry(k).rules.push(r);
       for (const k of rule.alsoKeywords) if (!entry(k).also.includes(r)) entry(k).also.push(r);
     });
     const keywords = [...index.keys()];
@@ -131,7 +157,11 @@ export class ExtractionMatcher {
     const all = [...keywords, ...rotated, ...ROT13_NAMES];
     this.keywordLength = Int32Array.from(all, (k) => k.length);
     this.prefilter = new KeywordPrefilter(all);
-    this.scriptRules = scriptRules;
+    this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true }) : undefined;
+    this.scriptKeywordRules = [...scriptKeywords.values()];
+    this.scriptKeywordLength = Int32Array.from(scriptKeywords.keys(), (k) => k.length);
+    this.scriptKeywordScripts = scriptKeywordScripts;
+    this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
     this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
     this.first = new Int32Array(rules.length);
@@ -181,7 +211,17 @@ export class ExtractionMatcher {
     this.lastRot13 = -1;
     this.prefilter.scan(view, this.onHit);
     const rot13Seen = this.rot13Hits >= 2;
-    if (scripts !== 0) for (const r of this.scriptRules) if ((rules[r]!.scripts & scripts) !== 0) first[r] = 0;
+    if (scripts !== 0) {
+      this.viewScripts = scripts;
+      if ((scripts & this.scriptKeywordScripts) !== 0) this.scriptPrefilter!.scan(view, this.onScriptHit);
+      for (const r of this.mixedScriptRules) {
+        if ((rules[r]!.scripts & scripts) === 0) continue;
+        // Hits of its ASCII keywords came first; a search from the start covers both kinds.
+        first[r] = 0;
+        this.windowCount[r] = 0;
+        this.anchorCount[r] = 0;
+      }
+    }
     let potential = 0;
     for (let r = 0; r < first.length; r++) {
       if (first[r] !== -1 && this.needsAlso[r] === 1 && also[r] === 0) first[r] = -1;
@@ -274,6 +314,10 @@ export class ExtractionMatcher {
     }
     return null;
   }
+}
+
+function isAscii(s: string): boolean {
+  return /^[\x00-\x7f]*$/.test(s);
 }
 
 /** Sum of the weights of the distinct rules hit. */
