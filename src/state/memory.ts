@@ -58,14 +58,19 @@ function entrySize(records: Records, id: string): number {
 class IdentityCache {
   writes = 0;
   readonly lru: LRUCache<string, Records>;
+  private readonly maxEntries: number;
 
   constructor(opts: MemoryStoreOptions) {
-    this.lru = new LRUCache<string, Records>({ max: opts.maxEntries, maxSize: opts.maxBytes, sizeCalculation: entrySize });
+    // Bounded by bytes here and by count in set(): a `max` would make
+    // lru-cache allocate slots for every entry up front (megabytes at idle).
+    this.lru = new LRUCache<string, Records>({ maxSize: opts.maxBytes, sizeCalculation: entrySize });
+    this.maxEntries = opts.maxEntries;
   }
 
   set(id: string, records: Records): void {
     this.writes++;
     this.lru.set(id, records);
+    if (this.lru.size > this.maxEntries) this.lru.pop();
   }
 
   clear(): void {

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../../lru.js';
 
 // One leaked secret seen in many prompts, by many users, is one incident
 // with a count. Bounded: a fixed number of incidents, and a fixed number of
@@ -27,7 +28,7 @@ export class LeakCorrelator {
     cacheSize: number,
     private readonly maxSightings: number,
   ) {
-    this.incidents = new LRUCache({ max: cacheSize });
+    this.incidents = growingLru({ maxEntries: cacheSize });
   }
 
   record(fingerprint: string, now: number, who: { user?: string | undefined; clientIp: string }): Incident {

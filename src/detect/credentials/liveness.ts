@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../../lru.js';
 
 // Passive liveness: a secret seen in content and the same secret seen as a
 // request's credential (by fingerprint) tell together whether the leaked
@@ -19,8 +20,8 @@ export class LivenessTracker {
 
   constructor(opts: LivenessOptions) {
     const ttl = opts.ttlSeconds * 1000;
-    this.leaked = new LRUCache({ max: opts.cacheSize, ttl });
-    this.used = new LRUCache({ max: opts.cacheSize, ttl });
+    this.leaked = growingLru({ maxEntries: opts.cacheSize, ttl });
+    this.used = growingLru({ maxEntries: opts.cacheSize, ttl });
   }
 
   /** Records the upstream's answer to a request made with this key; returns the state it implies, if any. */
