@@ -47,5 +47,5 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/out ./
 USER 65532:65532
 EXPOSE 8080 9464
-ENTRYPOINT ["/nodejs/bin/node", "dist/src/cli.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "dist/src/cli.js"]
 CMD ["run"]

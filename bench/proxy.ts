@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { RUN_NODE_FLAGS } from '../src/node-flags.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
@@ -13,7 +14,8 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // [--connections N] [--rate N] [--inspection off|SHARE] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --cpu-prof: CPU profiles of gatewatch's threads
-// are written to DIR)
+// are written to DIR). gatewatch runs with the node flags it ships with
+// (src/node-flags.ts).
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
     { GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
-    PROFILE_ARGS,
+    [...RUN_NODE_FLAGS, ...PROFILE_ARGS],
   );
   const targets: Target[] = [
     { name: 'direct', port: upstream.port, pid: upstream.child.pid },

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
+import { RUN_NODE_FLAGS } from '../src/node-flags.js';
 
 // bench/soak: a sustained mixed load (JSON, SSE and WebSocket, with credential
 // alerts firing) against a spawned `gatewatch run`, sampling the sidecar's RSS.
@@ -144,7 +145,7 @@ async function startSidecar(upstreamPort: number, dir: string): Promise<Sidecar>
       'alerts: { groupWindowMs: 1000, sinks: { otel: { enabled: false } } }',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [CLI, 'run', '--config', config], {
+  const child = spawn(process.execPath, [...RUN_NODE_FLAGS, CLI, 'run', '--config', config], {
     env: { ...process.env, GATEWATCH_FINGERPRINT_KEY: 'soak-fingerprint-key-0123456789', GATEWATCH_LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
