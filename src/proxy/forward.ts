@@ -118,9 +118,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: 256, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent({ ...agentOptions, rejectUnauthorized: opts.rejectUnauthorized });
-  const proxy = httpProxy.createProxyServer({ xfwd: opts.xForwarded, ws: false });
-
-  proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+  const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage) => {
     const state = (req as StatefulRequest)[kState];
     if (!state) return;
     state.proxyReq = proxyReq;
@@ -140,9 +138,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       state.failure ??= 'timeout';
       proxyReq.destroy();
     });
-  });
+  };
 
-  proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
+  const onProxyRes = (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
     const state = (req as StatefulRequest)[kState];
     if (!state) return;
     if (state.connectTimer) clearTimeout(state.connectTimer);
@@ -150,7 +148,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     proxyRes.on('error', () => settle(req as StatefulRequest, res, 'reset'));
     proxyRes.on('aborted', () => settle(req as StatefulRequest, res, 'reset'));
     state.hooks.onResponse(proxyRes);
-  });
+  };
 
   // http-proxy calls this for errors of both the upstream request and the client request.
   const onError = (err: Error, req: IncomingMessage, res: ServerResponse | unknown) => {
@@ -160,7 +158,31 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (r.socket.destroyed && !state.failure) state.failure = 'client_aborted';
     settle(r, res as ServerResponse, classify(err as NodeJS.ErrnoException));
   };
-  proxy.on('econnreset', (_err: Error, req: IncomingMessage, res: ServerResponse) => settle(req as StatefulRequest, res, 'client_aborted'));
+  const onClientReset = (_err: Error, req: IncomingMessage, res: ServerResponse) => settle(req as StatefulRequest, res, 'client_aborted');
+
+  // One http-proxy server per route, its options fixed: a request then
+  // passes none of its own, which spares http-proxy copying the options and
+  // parsing the target URL on every request.
+  const proxies = new Map<Route, httpProxy>();
+  const proxyFor = (route: Route): httpProxy => {
+    let proxy = proxies.get(route);
+    if (!proxy) {
+      proxy = httpProxy.createProxyServer({
+        xfwd: opts.xForwarded,
+        ws: false,
+        target: route.target.href,
+        changeOrigin: !route.preserveHost,
+        agent: route.target.protocol === 'https:' ? httpsAgent : httpAgent,
+        secure: opts.rejectUnauthorized,
+      });
+      proxy.on('proxyReq', onProxyReq);
+      proxy.on('proxyRes', onProxyRes);
+      proxy.on('econnreset', onClientReset);
+      proxy.on('error', onError);
+      proxies.set(route, proxy);
+    }
+    return proxy;
+  };
 
   return {
     forward(req, res, match, hooks) {
@@ -169,27 +191,16 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       r[kState] = state;
       stripHopByHop(req);
       req.url = match.forwardPath;
-      const route: Route = match.route;
       // The client went away before the response completed: free the upstream side too.
       res.once('close', () => {
         if (state.connectTimer) clearTimeout(state.connectTimer);
         if (!res.writableFinished) settle(r, res, 'client_aborted');
         else state.done = true;
       });
-      proxy.web(
-        req,
-        res,
-        {
-          target: route.target.href,
-          changeOrigin: !route.preserveHost,
-          agent: route.target.protocol === 'https:' ? httpsAgent : httpAgent,
-          secure: opts.rejectUnauthorized,
-        },
-        onError,
-      );
+      proxyFor(match.route).web(req, res);
     },
     close() {
-      proxy.close();
+      for (const proxy of proxies.values()) proxy.close();
       httpAgent.destroy();
       httpsAgent.destroy();
     },
