@@ -53,10 +53,19 @@ export function createDetectorRunner(opts: RunnerOptions): DetectorRunner {
     );
   };
 
+  // Each detector's series bound once, not looked up by attributes on every run.
+  type Series = Record<'ok' | 'error' | 'timeout', { add(value: number): void }> & { duration: { record(value: number): void } };
+  const seriesOf = new Map<Detector, Series>();
   const record = (detector: Detector, outcome: 'ok' | 'error' | 'timeout', seconds: number) => {
     if (!metrics) return;
-    metrics.detectorRuns.add(1, { detector: detector.id, outcome });
-    metrics.detectorDuration.record(seconds, { detector: detector.id });
+    let series = seriesOf.get(detector);
+    if (!series) {
+      const run = (outcome: string) => metrics.detectorRuns.bind({ detector: detector.id, outcome });
+      series = { ok: run('ok'), error: run('error'), timeout: run('timeout'), duration: metrics.detectorDuration.bind({ detector: detector.id }) };
+      seriesOf.set(detector, series);
+    }
+    series[outcome].add(1);
+    series.duration.record(seconds);
   };
 
   return {
