@@ -60,8 +60,8 @@ export function createDetectorRunner(opts: RunnerOptions): DetectorRunner {
     if (!metrics) return;
     let series = seriesOf.get(detector);
     if (!series) {
-      const run = (outcome: string) => metrics.detectorRuns.bind({ detector: detector.id, outcome });
-      series = { ok: run('ok'), error: run('error'), timeout: run('timeout'), duration: metrics.detectorDuration.bind({ detector: detector.id }) };
+      const runs = (result: string) => metrics.detectorRuns.bind({ detector: detector.id, outcome: result });
+      series = { ok: runs('ok'), error: runs('error'), timeout: runs('timeout'), duration: metrics.detectorDuration.bind({ detector: detector.id }) };
       seriesOf.set(detector, series);
     }
     series[outcome].add(1);
