@@ -15,7 +15,9 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --cpu-prof: CPU profiles of gatewatch's threads
 // are written to DIR). gatewatch runs with the node flags it ships with
-// (src/node-flags.ts).
+// (src/node-flags.ts). The closed loops also report each target's CPU time
+// per request (all its threads, from /proc): on a shared machine it moves
+// less from run to run than throughput, and it shows what inspection costs.
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -88,9 +90,18 @@ interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time of the target process (all its threads) per request, µs; NaN when not measured. */
+  cpuPerRequest: number;
 }
 
-async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number): Promise<LoadResult> {
+/** User + system CPU time of a process so far, µs (Linux: /proc, in clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, pid?: number): Promise<LoadResult> {
+  const cpuBefore = pid === undefined ? NaN : cpuMicros(pid);
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
@@ -101,8 +112,9 @@ async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: 
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
+  const cpu = pid === undefined ? NaN : cpuMicros(pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: cpu / latencies.length };
 }
 
 async function fixedRate(port: number, body: Buffer, rate: number, seconds: number): Promise<LoadResult> {
@@ -120,7 +132,7 @@ async function fixedRate(port: number, body: Buffer, rate: number, seconds: numb
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: NaN };
 }
 
 async function firstSseChunk(port: number, n: number): Promise<number> {
@@ -216,18 +228,20 @@ async function main(): Promise<void> {
       const results = new Map<string, LoadResult[]>();
       for (let r = 0; r < ROUNDS; r++) {
         for (const t of targets) {
-          const res = await closedLoop(t.port, body, SECONDS);
+          const res = await closedLoop(t.port, body, SECONDS, t.pid);
           results.set(t.name, [...(results.get(t.name) ?? []), res]);
         }
       }
       out(`\n${size / 1024} KB prompt, closed loop:`);
-      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy |');
-      out('|---|---|---|---|---|');
+      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy | CPU µs per request (all threads) | CPU vs http-proxy |');
+      out('|---|---|---|---|---|---|---|');
       const bareRps = median(results.get('http-proxy')!.map((x) => x.rps));
+      const bareCpu = median(results.get('http-proxy')!.map((x) => x.cpuPerRequest));
       for (const t of targets) {
         const rs = results.get(t.name)!;
         const rps = median(rs.map((x) => x.rps));
-        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% |`);
+        const cpu = median(rs.map((x) => x.cpuPerRequest));
+        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× |`);
       }
       const fixed = new Map<string, LoadResult>();
       for (const t of targets) fixed.set(t.name, await fixedRate(t.port, body, FIXED_RATE, SECONDS));
