@@ -11,10 +11,11 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
-// [--connections N] [--rate N] [--inspection off|SHARE] [--cpu-prof DIR]
+// [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
-// core instead of the default; --cpu-prof: CPU profiles of gatewatch's threads
-// are written to DIR). gatewatch runs with the node flags it ships with
+// core instead of the default; --niceness: the inspection thread's
+// inspection.niceness instead of the default; --cpu-prof: CPU profiles of
+// gatewatch's threads are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc): on a shared machine it moves
 // less from run to run than throughput, and it shows what inspection costs.
@@ -33,6 +34,9 @@ const INSPECTION = inspectionAt >= 0 ? args[inspectionAt + 1] : undefined;
 if (INSPECTION !== undefined && INSPECTION !== 'off' && !(Number(INSPECTION) > 0 && Number(INSPECTION) <= 1)) {
   throw new Error('--inspection takes off or a CPU share in (0, 1]');
 }
+const nicenessAt = args.indexOf('--niceness');
+const NICENESS = nicenessAt >= 0 ? Number(args[nicenessAt + 1]) : undefined;
+if (NICENESS !== undefined && !(Number.isInteger(NICENESS) && NICENESS >= 0 && NICENESS <= 19)) throw new Error('--niceness takes an integer in [0, 19]');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
@@ -40,17 +44,19 @@ interface Target {
   readonly name: string;
   readonly port: number;
   readonly pid: number | undefined;
+  /** gatewatch's admin port, to read how many exchanges went uninspected. */
+  readonly admin?: number;
 }
 
-function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+function startProcess(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number; admin?: number }> {
   const child = spawn(process.execPath, [...nodeArgs, script, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       try {
-        const msg = JSON.parse(line) as { port?: number; proxy?: string; msg?: string };
+        const msg = JSON.parse(line) as { port?: number; proxy?: string; admin?: string; msg?: string };
         if (msg.port) resolve({ child, port: msg.port });
-        else if (msg.msg === 'gatewatch listening' && msg.proxy) resolve({ child, port: Number(msg.proxy.split(':').pop()) });
+        else if (msg.msg === 'gatewatch listening' && msg.proxy) resolve({ child, port: Number(msg.proxy.split(':').pop()), admin: Number(msg.admin?.split(':').pop()) });
       } catch {
         // not ours
       }
@@ -92,6 +98,8 @@ interface LoadResult {
   p99: number;
   /** CPU time of the target process (all its threads) per request, µs; NaN when not measured. */
   cpuPerRequest: number;
+  /** Share of the requests gatewatch inspected (the rest were dropped from inspection, counted); NaN for the others. */
+  inspected: number;
 }
 
 /** User + system CPU time of a process so far, µs (Linux: /proc, in clock ticks of 10 ms). */
@@ -100,8 +108,18 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, pid?: number): Promise<LoadResult> {
+/** gatewatch_inspection_dropped_total summed over its reasons, from the admin listener. */
+async function droppedFromInspection(admin: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith('gatewatch_inspection_dropped_total')) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, observed?: Target): Promise<LoadResult> {
+  const pid = observed?.pid;
   const cpuBefore = pid === undefined ? NaN : cpuMicros(pid);
+  const droppedBefore = observed?.admin === undefined ? NaN : await droppedFromInspection(observed.admin);
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
@@ -113,8 +131,10 @@ async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: 
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
   const cpu = pid === undefined ? NaN : cpuMicros(pid) - cpuBefore;
+  const dropped = observed?.admin === undefined ? NaN : (await droppedFromInspection(observed.admin)) - droppedBefore;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: cpu / latencies.length };
+  const n = latencies.length;
+  return { rps: n / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: cpu / n, inspected: (n - dropped) / n };
 }
 
 async function fixedRate(port: number, body: Buffer, rate: number, seconds: number): Promise<LoadResult> {
@@ -132,7 +152,7 @@ async function fixedRate(port: number, body: Buffer, rate: number, seconds: numb
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: NaN };
+  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: NaN, inspected: NaN };
 }
 
 async function firstSseChunk(port: number, n: number): Promise<number> {
@@ -199,8 +219,11 @@ async function main(): Promise<void> {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const bare = await startProcess(join(dist, 'bench/servers/bare-proxy.js'), [upstreamUrl]);
   const config = join(tmpdir(), `gatewatch-bench-${process.pid}.yaml`);
-  const inspection = INSPECTION === undefined ? '' : INSPECTION === 'off' ? 'inspection:\n  enabled: false\n' : `inspection:\n  maxCpuShare: ${INSPECTION}\n`;
-  writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection}`);
+  const inspection = [
+    INSPECTION === 'off' ? '  enabled: false\n' : INSPECTION === undefined ? '' : `  maxCpuShare: ${INSPECTION}\n`,
+    NICENESS === undefined ? '' : `  niceness: ${NICENESS}\n`,
+  ].join('');
+  writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection ? `inspection:\n${inspection}` : ''}`);
   const gw = await startProcess(
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
@@ -210,14 +233,14 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     { name: 'direct', port: upstream.port, pid: upstream.child.pid },
     { name: 'http-proxy', port: bare.port, pid: bare.child.pid },
-    { name: 'gatewatch', port: gw.port, pid: gw.child.pid },
+    { name: 'gatewatch', port: gw.port, pid: gw.child.pid, ...(INSPECTION === 'off' ? {} : { admin: gw.admin }) },
   ];
   const lines: string[] = [];
   const out = (s: string) => {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
@@ -228,20 +251,21 @@ async function main(): Promise<void> {
       const results = new Map<string, LoadResult[]>();
       for (let r = 0; r < ROUNDS; r++) {
         for (const t of targets) {
-          const res = await closedLoop(t.port, body, SECONDS, t.pid);
+          const res = await closedLoop(t.port, body, SECONDS, t);
           results.set(t.name, [...(results.get(t.name) ?? []), res]);
         }
       }
       out(`\n${size / 1024} KB prompt, closed loop:`);
-      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy | CPU µs per request (all threads) | CPU vs http-proxy |');
-      out('|---|---|---|---|---|---|---|');
+      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy | CPU µs per request (all threads) | CPU vs http-proxy | requests inspected |');
+      out('|---|---|---|---|---|---|---|---|');
       const bareRps = median(results.get('http-proxy')!.map((x) => x.rps));
       const bareCpu = median(results.get('http-proxy')!.map((x) => x.cpuPerRequest));
       for (const t of targets) {
         const rs = results.get(t.name)!;
         const rps = median(rs.map((x) => x.rps));
         const cpu = median(rs.map((x) => x.cpuPerRequest));
-        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× |`);
+        const inspected = median(rs.map((x) => x.inspected));
+        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× | ${Number.isNaN(inspected) ? '–' : `${fmt(inspected * 100, 1)}%`} |`);
       }
       const fixed = new Map<string, LoadResult>();
       for (const t of targets) fixed.set(t.name, await fixedRate(t.port, body, FIXED_RATE, SECONDS));
@@ -263,12 +287,13 @@ async function main(): Promise<void> {
     const quiet: LoadResult[] = [];
     const firing: LoadResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      quiet.push(await closedLoop(gw.port, prompt(4 * 1024), SECONDS));
-      firing.push(await closedLoop(gw.port, leaking, SECONDS));
+      quiet.push(await closedLoop(gw.port, prompt(4 * 1024), SECONDS, targets[2]));
+      firing.push(await closedLoop(gw.port, leaking, SECONDS, targets[2]));
     }
     const q = median(quiet.map((x) => x.rps));
     const f = median(firing.map((x) => x.rps));
-    out(`\nAlerts on every request (4 KB, a new leaked key each time) vs none, gatewatch closed loop: ${fmt(f, 0)} vs ${fmt(q, 0)} req/s = ${fmt((f / q) * 100, 1)}%`);
+    const share = (xs: LoadResult[]) => `${fmt(median(xs.map((x) => x.inspected)) * 100, 1)}%`;
+    out(`\nAlerts on every request (4 KB, a new leaked key each time) vs none, gatewatch closed loop: ${fmt(f, 0)} vs ${fmt(q, 0)} req/s = ${fmt((f / q) * 100, 1)}% (requests inspected: ${share(firing)} vs ${share(quiet)})`);
     const ttfb = new Map<string, number>();
     for (const t of targets) ttfb.set(t.name, await firstSseChunk(t.port, 200));
     out(`\nTime to first SSE chunk (p50 of 200): direct ${fmt(ttfb.get('direct')!, 3)} ms, http-proxy ${fmt(ttfb.get('http-proxy')!, 3)} ms, gatewatch ${fmt(ttfb.get('gatewatch')!, 3)} ms (gatewatch − http-proxy: ${fmt(ttfb.get('gatewatch')! - ttfb.get('http-proxy')!, 3)} ms)`);

@@ -48,6 +48,7 @@ export interface Config {
     readonly maxQueue: number;
     readonly maxQueueBytes: number;
     readonly maxCpuShare: number;
+    readonly niceness: number;
   };
   readonly identity: {
     readonly userHeaders: readonly string[];

@@ -3,6 +3,7 @@ import { createLogger } from '../log.js';
 import { createRecordingMetrics } from '../telemetry/relay-metrics.js';
 import { createCpuPacer } from './cpu-pacer.js';
 import { createLocalInspection } from './local.js';
+import { niceCurrentThread } from './thread-priority.js';
 import { fromWire, slimExchange, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 // The inspection worker: decode, view, identity and every detector run
@@ -13,6 +14,9 @@ const { config, fingerprintKey } = workerData as WorkerData;
 const post = (message: FromWorker) => port.postMessage(message);
 
 const logger = createLogger({ level: config.log.level }).child({ thread: 'inspection' });
+const priority = niceCurrentThread(config.inspection.niceness);
+if (priority.applied) logger.debug({ tid: priority.tid, niceness: priority.niceness }, 'inspection thread niced');
+else if (config.inspection.niceness > 0) logger.warn({ reason: priority.reason }, 'inspection thread runs at the proxy\'s priority');
 const recorder = createRecordingMetrics();
 const metrics = recorder.metrics;
 let done = 0;

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { niceCurrentThread } from '../../src/inspect/thread-priority.js';
+
+// Field 19 of /proc/<pid>/task/<tid>/stat is the thread's niceness; the
+// command name (field 2) is parenthesised and may hold spaces.
+function threadNiceness(tid: number): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+const linux = process.platform === 'linux';
+
+const baseNiceness = linux ? threadNiceness(process.pid) : 0;
+
+test('a worker thread lowers its own priority and leaves the proxy thread alone', { skip: (!linux && 'per-thread priority is Linux only') || (baseNiceness > 12 && 'this process already runs at niceness > 12') }, async () => {
+  const moduleUrl = new URL('../../src/inspect/thread-priority.js', import.meta.url).href;
+  const worker = new Worker(
+    // Stays alive (the interval) until terminated, so its /proc entry can be read.
+    `setInterval(() => {}, 1000); import(${JSON.stringify(moduleUrl)}).then(({ niceCurrentThread }) => require('node:worker_threads').parentPort.postMessage(niceCurrentThread(7)));`,
+    { eval: true },
+  );
+  const result = await new Promise<ReturnType<typeof niceCurrentThread>>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  try {
+    assert.equal(result.applied, true, JSON.stringify(result));
+    if (!result.applied) return;
+    assert.notEqual(result.tid, process.pid);
+    assert.equal(result.niceness, baseNiceness + 7);
+    assert.equal(threadNiceness(result.tid), baseNiceness + 7);
+    assert.equal(threadNiceness(process.pid), baseNiceness, 'the main thread keeps its priority');
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test('niceness 0 changes nothing', () => {
+  assert.deepEqual(niceCurrentThread(0), { applied: false, reason: 'niceness 0' });
+});
