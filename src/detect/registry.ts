@@ -5,6 +5,7 @@ import type { StateStore } from '../state/store.js';
 import type { Detector } from '../types.js';
 import { createAnomalyDetectors } from './anomaly/index.js';
 import { createCredentialDetectors, loadCredentialRules } from './credentials/index.js';
+import { createPartScans } from './engine/part-scans.js';
 import { SecretScanner } from './engine/scanner.js';
 import { createExfiltrationDetectors } from './exfiltration/index.js';
 
@@ -15,13 +16,16 @@ type ContentConfig = Pick<Config, 'credentials' | 'exfiltration'>;
 
 export function createContentDetectors(config: ContentConfig, fingerprint: Fingerprinter): Detector[] {
   const pack = loadCredentialRules(config.credentials.rulesDirs);
-  const credentials = config.credentials.enabled ? createCredentialDetectors({ fingerprint, config: config.credentials, pack }) : [];
-  // The bulk-data detector counts secrets with the same rules, without the
-  // liveness and correlation side effects of the credential detectors.
+  // One scanner for both families; the bulk-data detector counts the secrets
+  // the credential detectors found in a prompt part instead of scanning it
+  // again, without their liveness and correlation side effects.
   const scanner = new SecretScanner(pack, { disabledRules: config.credentials.disabledRules });
+  const partScans = createPartScans(scanner);
+  const credentials = config.credentials.enabled ? createCredentialDetectors({ fingerprint, config: config.credentials, pack, partScans }) : [];
   const countSecrets = (text: string) => scanner.scan(text).length;
+  const countPartSecrets = (part: { readonly text: string }) => partScans.scan(part).length;
   const exfiltration = config.exfiltration.enabled
-    ? createExfiltrationDetectors({ config: config.exfiltration, fingerprint, countSecrets })
+    ? createExfiltrationDetectors({ config: config.exfiltration, fingerprint, countSecrets, countPartSecrets })
     : [];
   return [...credentials, ...exfiltration];
 }

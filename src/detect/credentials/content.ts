@@ -1,5 +1,6 @@
 import type { Fingerprinter } from '../../fingerprint.js';
 import { severityRank, type DetectContext, type Detector, type Exchange, type Finding } from '../../types.js';
+import type { PartScans } from '../engine/part-scans.js';
 import type { SecretMatch, SecretScanner } from '../engine/scanner.js';
 import { StreamScanner } from '../engine/stream-scanner.js';
 import type { CredentialsConfig } from './config.js';
@@ -23,6 +24,8 @@ interface Hit {
 
 export interface ContentDetectorDeps {
   readonly scanner: SecretScanner;
+  /** Prompt parts are scanned through these, so other detectors can reuse the scans. */
+  readonly partScans?: PartScans;
   readonly fingerprint: Fingerprinter;
   readonly config: CredentialsConfig;
   readonly liveness: LivenessTracker | undefined;
@@ -30,7 +33,7 @@ export interface ContentDetectorDeps {
 }
 
 export function createContentDetector(deps: ContentDetectorDeps): Detector {
-  const { scanner, fingerprint, config, liveness, correlator } = deps;
+  const { scanner, fingerprint, config, liveness, correlator, partScans } = deps;
   const minRank = severityRank(config.minSeverity);
 
   function scanText(text: string, ctx: MatchContext, out: Hit[]): void {
@@ -94,7 +97,11 @@ export function createContentDetector(deps: ContentDetectorDeps): Detector {
       const hits: Hit[] = [];
       if (config.scanHeaders) scanHeaders(ex, hits);
       scanQuery(ex.query, hits);
-      for (const p of ex.prompt) scanText(p.text, p.role === 'tool' ? { path: p.path, where: 'a tool result' } : { path: p.path }, hits);
+      for (const p of ex.prompt) {
+        const ctx: MatchContext = p.role === 'tool' ? { path: p.path, where: 'a tool result' } : { path: p.path };
+        if (partScans) for (const match of partScans.scan(p)) hits.push({ match, ctx });
+        else scanText(p.text, ctx, hits);
+      }
       for (const p of ex.completion) scanText(p.text, { path: p.path }, hits);
       for (const t of ex.toolCalls) scanText(t.arguments, { path: t.path, where: 'tool-call arguments' }, hits);
       scanWebSocket(ex, hits);

@@ -1,6 +1,7 @@
 import type { Fingerprinter } from '../../fingerprint.js';
 import type { Detector } from '../../types.js';
 import { loadCredentialRules, type RulePack } from '../engine/rules-load.js';
+import type { PartScans } from '../engine/part-scans.js';
 import { SecretScanner } from '../engine/scanner.js';
 import type { CredentialsConfig } from './config.js';
 import { createContentDetector } from './content.js';
@@ -23,18 +24,20 @@ export interface CredentialDetectorOptions {
   readonly extraRuleDirs?: readonly string[];
   /** A pack loaded already (tests, `gatewatch scan` reuse); otherwise loaded from disk. */
   readonly pack?: RulePack;
+  /** Prompt-part scans shared with other detectors; their scanner must have this config's disabled rules. */
+  readonly partScans?: PartScans;
 }
 
 export function createCredentialDetectors(opts: CredentialDetectorOptions): Detector[] {
   const { config, fingerprint } = opts;
   const pack = opts.pack ?? loadCredentialRules([...config.rulesDirs, ...(opts.extraRuleDirs ?? [])]);
-  const scanner = new SecretScanner(pack, { disabledRules: config.disabledRules });
+  const scanner = opts.partScans?.scanner ?? new SecretScanner(pack, { disabledRules: config.disabledRules });
   const liveness = config.liveness.enabled ? new LivenessTracker(config.liveness) : undefined;
   const correlator = new LeakCorrelator(config.correlation.cacheSize, config.correlation.maxSightings);
   return [
     // Records the upstream's verdict on the request's key before content is checked against it.
     ...(liveness ? [createLeakedKeyUsedDetector(liveness)] : []),
-    createContentDetector({ scanner, fingerprint, config, liveness, correlator }),
+    createContentDetector({ scanner, fingerprint, config, liveness, correlator, ...(opts.partScans ? { partScans: opts.partScans } : {}) }),
     createProviderMismatchDetector(),
     createRawProviderKeyDetector(config),
     createKeyInQueryDetector(),

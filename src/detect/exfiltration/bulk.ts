@@ -1,7 +1,6 @@
 import type { DetectContext, Detector, Exchange, Finding, Role } from '../../types.js';
 import type { BulkConfig } from './config.js';
 import { countPii, emptyPiiCounts, totalPii, type PiiCounts } from './pii.js';
-import type { SecretCounter } from './preview.js';
 
 // Bulk sensitive data pasted into a prompt: many e-mail addresses, phone
 // numbers, cards, IBANs, national ids or credentials in one request. Only
@@ -39,7 +38,10 @@ function describe(c: BulkCounts): string {
     .join(', ');
 }
 
-export function createBulkDetector(cfg: BulkConfig, countSecrets?: SecretCounter): Detector {
+/** Number of credentials in a prompt part. */
+export type PartSecretCounter = (part: { readonly text: string }) => number;
+
+export function createBulkDetector(cfg: BulkConfig, countSecrets?: PartSecretCounter): Detector {
   return {
     id: BULK_DETECTOR_ID,
     category: 'exfiltration',
@@ -51,7 +53,7 @@ export function createBulkDetector(cfg: BulkConfig, countSecrets?: SecretCounter
         if (!SCANNED_ROLES.has(part.role)) continue;
         const before = totalPii(counts) + counts.secrets;
         countPii(part.text, counts);
-        if (countSecrets) counts.secrets += countSecrets(part.text);
+        if (countSecrets) counts.secrets += countSecrets(part);
         const items = totalPii(counts) + counts.secrets - before;
         if (items > topItems) (topItems = items), (topPath = part.path);
       }

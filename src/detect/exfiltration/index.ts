@@ -1,6 +1,6 @@
 import type { Fingerprinter } from '../../fingerprint.js';
 import type { Detector } from '../../types.js';
-import { createBulkDetector } from './bulk.js';
+import { createBulkDetector, type PartSecretCounter } from './bulk.js';
 import { createCanaryDetector } from './canary.js';
 import { createChannelDetector } from './channels.js';
 import type { ExfiltrationConfig } from './config.js';
@@ -16,6 +16,8 @@ export interface ExfiltrationDetectorOptions {
   readonly fingerprint: Fingerprinter;
   /** Number of credentials in a text (the credential engine); used for bulk counts and to keep previews clean. */
   readonly countSecrets?: (text: string) => number;
+  /** The same for a prompt part, when the part's scan is shared with the credential detectors. */
+  readonly countPartSecrets?: PartSecretCounter;
   /** Rule directories on top of config.extraRuleDirs. */
   readonly extraRuleDirs?: readonly string[];
 }
@@ -29,7 +31,8 @@ export function createExfiltrationDetectors(opts: ExfiltrationDetectorOptions): 
   if (config.echo.enabled) detectors.push(createEchoDetector(config.echo));
   if (config.canaries.length > 0) detectors.push(createCanaryDetector(config.canaries, opts.fingerprint));
   detectors.push(createChannelDetector({ allowlistHosts: config.allowlistHosts, countSecrets }));
-  if (config.bulk.enabled) detectors.push(createBulkDetector(config.bulk, countSecrets));
+  const countPart = opts.countPartSecrets ?? (countSecrets && ((part: { readonly text: string }) => countSecrets(part.text)));
+  if (config.bulk.enabled) detectors.push(createBulkDetector(config.bulk, countPart));
   return detectors;
 }
 
