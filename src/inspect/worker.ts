@@ -16,7 +16,8 @@ const post = (message: FromWorker) => port.postMessage(message);
 const logger = createLogger({ level: config.log.level }).child({ thread: 'inspection' });
 const priority = niceCurrentThread(config.inspection.niceness);
 if (priority.applied) logger.debug({ tid: priority.tid, niceness: priority.niceness }, 'inspection thread niced');
-else if (config.inspection.niceness > 0) logger.warn({ reason: priority.reason }, 'inspection thread runs at the proxy\'s priority');
+// Elsewhere than Linux a thread's priority cannot be set on its own: expected, not worth a warning.
+else if (config.inspection.niceness > 0) logger[process.platform === 'linux' ? 'warn' : 'debug']({ reason: priority.reason }, 'inspection thread runs at the proxy\'s priority');
 const recorder = createRecordingMetrics();
 const metrics = recorder.metrics;
 let done = 0;
