@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { validateConfig } from '../../src/config/load.js';
 import { niceCurrentThread } from '../../src/inspect/thread-priority.js';
+import { createWorkerInspector } from '../../src/inspect/worker-inspector.js';
+import { createLogger } from '../../src/log.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 
 // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's niceness; the
 // command name (field 2) is parenthesised and may hold spaces.
@@ -40,4 +44,24 @@ test('a worker thread lowers its own priority and leaves the proxy thread alone'
 
 test('niceness 0 changes nothing', () => {
   assert.deepEqual(niceCurrentThread(0), { applied: false, reason: 'niceness 0' });
+});
+
+test('the inspection worker runs at the configured niceness', { skip: (!linux && 'per-thread priority is Linux only') || (baseNiceness > 14 && 'this process already runs at niceness > 14') }, async () => {
+  const tasks = () => new Set(readdirSync(`/proc/${process.pid}/task`).map(Number));
+  const before = tasks();
+  const inspector = createWorkerInspector({
+    config: validateConfig({ inspection: { niceness: 5 } }),
+    fingerprintKey: Buffer.from('thread-priority-test'),
+    consumer: { submit() {} },
+    metrics: createMetrics(),
+    logger: createLogger({ level: 'silent' }),
+  });
+  try {
+    await inspector.ready;
+    const niced = [...tasks()].filter((tid) => !before.has(tid) && threadNiceness(tid) === baseNiceness + 5);
+    assert.equal(niced.length, 1, 'exactly one new thread, the worker, at the configured niceness');
+    assert.equal(threadNiceness(process.pid), baseNiceness);
+  } finally {
+    await inspector.close?.();
+  }
 });

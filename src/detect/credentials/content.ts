@@ -98,9 +98,9 @@ export function createContentDetector(deps: ContentDetectorDeps): Detector {
       if (config.scanHeaders) scanHeaders(ex, hits);
       scanQuery(ex.query, hits);
       for (const p of ex.prompt) {
-        const ctx: MatchContext = p.role === 'tool' ? { path: p.path, where: 'a tool result' } : { path: p.path };
-        if (partScans) for (const match of partScans.scan(p)) hits.push({ match, ctx });
-        else scanText(p.text, ctx, hits);
+        const at: MatchContext = p.role === 'tool' ? { path: p.path, where: 'a tool result' } : { path: p.path };
+        if (partScans) for (const match of partScans.scan(p)) hits.push({ match, ctx: at });
+        else scanText(p.text, at, hits);
       }
       for (const p of ex.completion) scanText(p.text, { path: p.path }, hits);
       for (const t of ex.toolCalls) scanText(t.arguments, { path: t.path, where: 'tool-call arguments' }, hits);
