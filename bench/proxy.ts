@@ -11,11 +11,14 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
-// [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N] [--cpu-prof DIR]
+// [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
+// [--detectors off] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
-// inspection.niceness instead of the default; --cpu-prof: CPU profiles of
-// gatewatch's threads are written to DIR). gatewatch runs with the node flags it ships with
+// inspection.niceness instead of the default; --detectors off: tap and views
+// only, the proxy core of issue 2, with the credential, exfiltration and
+// anomaly families disabled; --cpu-prof: CPU profiles of gatewatch's threads
+// are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc): on a shared machine it moves
 // less from run to run than throughput, and it shows what inspection costs.
@@ -37,6 +40,9 @@ if (INSPECTION !== undefined && INSPECTION !== 'off' && !(Number(INSPECTION) > 0
 const nicenessAt = args.indexOf('--niceness');
 const NICENESS = nicenessAt >= 0 ? Number(args[nicenessAt + 1]) : undefined;
 if (NICENESS !== undefined && !(Number.isInteger(NICENESS) && NICENESS >= 0 && NICENESS <= 19)) throw new Error('--niceness takes an integer in [0, 19]');
+const detectorsAt = args.indexOf('--detectors');
+const DETECTORS_OFF = detectorsAt >= 0 && args[detectorsAt + 1] === 'off';
+if (detectorsAt >= 0 && !DETECTORS_OFF) throw new Error('--detectors takes off');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
@@ -223,7 +229,8 @@ async function main(): Promise<void> {
     INSPECTION === 'off' ? '  enabled: false\n' : INSPECTION === undefined ? '' : `  maxCpuShare: ${INSPECTION}\n`,
     NICENESS === undefined ? '' : `  niceness: ${NICENESS}\n`,
   ].join('');
-  writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection ? `inspection:\n${inspection}` : ''}`);
+  const families = DETECTORS_OFF ? 'credentials:\n  enabled: false\nexfiltration:\n  enabled: false\nanomaly:\n  enabled: false\n' : '';
+  writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection ? `inspection:\n${inspection}` : ''}${families}`);
   const gw = await startProcess(
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
@@ -240,7 +247,7 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
