@@ -15,9 +15,9 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // [--detectors off] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
-// inspection.niceness instead of the default; --detectors off: tap and views
-// only, the proxy core of issue 2, with the credential, exfiltration and
-// anomaly families disabled; --cpu-prof: CPU profiles of gatewatch's threads
+// inspection.niceness instead of the default; --detectors off: the proxy
+// core alone, tap and views with the credential, exfiltration and anomaly
+// families disabled; --cpu-prof: CPU profiles of gatewatch's threads
 // are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc): on a shared machine it moves
