@@ -68,9 +68,11 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
     ...(opts.stdout ? { stdout: opts.stdout } : {}),
   });
   const inline = config.inspection.mode === 'inline' || opts.detectors !== undefined || opts.now !== undefined;
-  const { inspector, detectorCount, closeState } = inline
-    ? await startInlineInspection(config, opts, { fingerprintKey, alerts, metrics, logger })
-    : await startWorkerInspection(config, { fingerprintKey, alerts, metrics, logger });
+  const { inspector, detectorCount, closeState } = !config.inspection.enabled
+    ? noInspection()
+    : inline
+      ? await startInlineInspection(config, opts, { fingerprintKey, alerts, metrics, logger })
+      : await startWorkerInspection(config, { fingerprintKey, alerts, metrics, logger });
 
   const routes = new RouteTable(config);
   const proxy = createProxyServer({
@@ -83,8 +85,9 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
       maxSockets: config.proxy.maxSockets,
       rejectUnauthorized: config.proxy.rejectUnauthorized,
     },
-    maxRequestBytes: config.capture.maxRequestBytes,
-    maxResponseBytes: config.capture.maxResponseBytes,
+    // With inspection off nothing reads the bodies: the taps only count bytes.
+    maxRequestBytes: config.inspection.enabled ? config.capture.maxRequestBytes : 0,
+    maxResponseBytes: config.inspection.enabled ? config.capture.maxResponseBytes : 0,
     websocket: {
       connectTimeoutMs: config.proxy.connectTimeoutMs,
       rejectUnauthorized: config.proxy.rejectUnauthorized,
@@ -217,6 +220,15 @@ async function startInlineInspection(config: Config, opts: StartOptions, deps: I
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.detectors ? { detectors: opts.detectors } : {}),
   });
+}
+
+/** Inspection disabled: no worker, no detectors, no state; traffic is only forwarded. */
+function noInspection(): LocalInspection {
+  return {
+    inspector: { submit: () => undefined, drain: () => Promise.resolve(), pending: 0 },
+    detectorCount: 0,
+    closeState: async () => undefined,
+  };
 }
 
 /** Detectors on their own thread: a slow scan never holds up forwarding. */
