@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { validateConfig } from '../../src/config/load.js';
@@ -7,13 +6,7 @@ import { niceCurrentThread } from '../../src/inspect/thread-priority.js';
 import { createWorkerInspector } from '../../src/inspect/worker-inspector.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-
-// Field 19 of /proc/<pid>/task/<tid>/stat is the thread's niceness; the
-// command name (field 2) is parenthesised and may hold spaces.
-function threadNiceness(tid: number): number {
-  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-}
+import { threadIds, threadNiceness } from '../helpers/threads.js';
 
 const linux = process.platform === 'linux';
 
@@ -47,8 +40,7 @@ test('niceness 0 changes nothing', () => {
 });
 
 test('the inspection worker runs at the configured niceness', { skip: (!linux && 'per-thread priority is Linux only') || (baseNiceness > 14 && 'this process already runs at niceness > 14') }, async () => {
-  const tasks = () => new Set(readdirSync(`/proc/${process.pid}/task`).map(Number));
-  const before = tasks();
+  const before = new Set(threadIds());
   const inspector = createWorkerInspector({
     config: validateConfig({ inspection: { niceness: 5 } }),
     fingerprintKey: Buffer.from('thread-priority-test'),
@@ -58,7 +50,7 @@ test('the inspection worker runs at the configured niceness', { skip: (!linux &&
   });
   try {
     await inspector.ready;
-    const niced = [...tasks()].filter((tid) => !before.has(tid) && threadNiceness(tid) === baseNiceness + 5);
+    const niced = threadIds().filter((tid) => !before.has(tid) && threadNiceness(tid) === baseNiceness + 5);
     assert.equal(niced.length, 1, 'exactly one new thread, the worker, at the configured niceness');
     assert.equal(threadNiceness(process.pid), baseNiceness);
   } finally {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { startGatewatch } from '../../src/app.js';
@@ -7,16 +6,13 @@ import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { mulberry32, sample } from '../corpus/credentials/formats.js';
 import { readBody, send, sleep, startUpstream } from '../helpers/servers.js';
+import { threadIds, threadNiceness } from '../helpers/threads.js';
 
 // `inspection.enabled: false`: gatewatch is a plain forwarding proxy. No
 // inspection thread is started (it would be the one thread at the configured
 // niceness), nothing is detected, and the body still arrives whole.
 
-const niceness = (tid: number) => {
-  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-};
-const threadsAt = (n: number) => readdirSync(`/proc/${process.pid}/task`).map(Number).filter((tid) => niceness(tid) === n);
+const threadsAt = (n: number) => threadIds().filter((tid) => threadNiceness(tid) === n);
 
 test('inspection disabled: forwarding only, no inspection thread, nothing detected', async () => {
   const received: Buffer[] = [];
@@ -32,7 +28,7 @@ test('inspection disabled: forwarding only, no inspection thread, nothing detect
       cb();
     }
   })();
-  const base = niceness(process.pid);
+  const base = process.platform === 'linux' ? threadNiceness(process.pid) : 0;
   const gw = await startGatewatch(
     validateConfig({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', upstream: upstream.url, inspection: { enabled: false, niceness: 7 } }),
     { stdout, logger: createLogger({ level: 'silent' }) },
