@@ -218,6 +218,8 @@ async function peakRssDuringUpload(target: Target, bytes: number): Promise<{ pea
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 2) => n.toFixed(d);
+/** A share as a percentage; a dash when it was not measured. */
+const pct = (share: number) => (Number.isNaN(share) ? '–' : `${fmt(share * 100, 1)}%`);
 
 async function main(): Promise<void> {
   const dist = join(PROJECT_ROOT, 'dist');
@@ -271,8 +273,7 @@ async function main(): Promise<void> {
         const rs = results.get(t.name)!;
         const rps = median(rs.map((x) => x.rps));
         const cpu = median(rs.map((x) => x.cpuPerRequest));
-        const inspected = median(rs.map((x) => x.inspected));
-        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× | ${Number.isNaN(inspected) ? '–' : `${fmt(inspected * 100, 1)}%`} |`);
+        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× | ${pct(median(rs.map((x) => x.inspected)))} |`);
       }
       const fixed = new Map<string, LoadResult>();
       for (const t of targets) fixed.set(t.name, await fixedRate(t.port, body, FIXED_RATE, SECONDS));
@@ -299,7 +300,7 @@ async function main(): Promise<void> {
     }
     const q = median(quiet.map((x) => x.rps));
     const f = median(firing.map((x) => x.rps));
-    const share = (xs: LoadResult[]) => `${fmt(median(xs.map((x) => x.inspected)) * 100, 1)}%`;
+    const share = (xs: LoadResult[]) => pct(median(xs.map((x) => x.inspected)));
     out(`\nAlerts on every request (4 KB, a new leaked key each time) vs none, gatewatch closed loop: ${fmt(f, 0)} vs ${fmt(q, 0)} req/s = ${fmt((f / q) * 100, 1)}% (requests inspected: ${share(firing)} vs ${share(quiet)})`);
     const ttfb = new Map<string, number>();
     for (const t of targets) ttfb.set(t.name, await firstSseChunk(t.port, 200));

@@ -94,7 +94,7 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
       xForwarded: config.proxy.xForwarded,
       maxMessageBytes: config.capture.maxWebSocketMessageBytes,
     },
-    onCaptured: config.inspection.enabled ? (c) => inspector.submit(c) : () => undefined,
+    onCaptured: (c) => inspector.submit(c),
     metrics,
     logger,
   });

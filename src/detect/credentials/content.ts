@@ -24,8 +24,8 @@ interface Hit {
 
 export interface ContentDetectorDeps {
   readonly scanner: SecretScanner;
-  /** Prompt parts are scanned through these, so other detectors can reuse the scans. */
-  readonly partScans?: PartScans;
+  /** Prompt parts are scanned through these (with `scanner`), so other detectors can reuse the scans. */
+  readonly partScans: PartScans;
   readonly fingerprint: Fingerprinter;
   readonly config: CredentialsConfig;
   readonly liveness: LivenessTracker | undefined;
@@ -99,8 +99,7 @@ export function createContentDetector(deps: ContentDetectorDeps): Detector {
       scanQuery(ex.query, hits);
       for (const p of ex.prompt) {
         const at: MatchContext = p.role === 'tool' ? { path: p.path, where: 'a tool result' } : { path: p.path };
-        if (partScans) for (const match of partScans.scan(p)) hits.push({ match, ctx: at });
-        else scanText(p.text, at, hits);
+        for (const match of partScans.scan(p)) hits.push({ match, ctx: at });
       }
       for (const p of ex.completion) scanText(p.text, { path: p.path }, hits);
       for (const t of ex.toolCalls) scanText(t.arguments, { path: t.path, where: 'tool-call arguments' }, hits);

@@ -1,7 +1,7 @@
 import type { Fingerprinter } from '../../fingerprint.js';
 import type { Detector } from '../../types.js';
 import { loadCredentialRules, type RulePack } from '../engine/rules-load.js';
-import type { PartScans } from '../engine/part-scans.js';
+import { createPartScans, type PartScans } from '../engine/part-scans.js';
 import { SecretScanner } from '../engine/scanner.js';
 import type { CredentialsConfig } from './config.js';
 import { createContentDetector } from './content.js';
@@ -31,13 +31,14 @@ export interface CredentialDetectorOptions {
 export function createCredentialDetectors(opts: CredentialDetectorOptions): Detector[] {
   const { config, fingerprint } = opts;
   const pack = opts.pack ?? loadCredentialRules([...config.rulesDirs, ...(opts.extraRuleDirs ?? [])]);
-  const scanner = opts.partScans?.scanner ?? new SecretScanner(pack, { disabledRules: config.disabledRules });
+  const partScans = opts.partScans ?? createPartScans(new SecretScanner(pack, { disabledRules: config.disabledRules }));
+  const scanner = partScans.scanner;
   const liveness = config.liveness.enabled ? new LivenessTracker(config.liveness) : undefined;
   const correlator = new LeakCorrelator(config.correlation.cacheSize, config.correlation.maxSightings);
   return [
     // Records the upstream's verdict on the request's key before content is checked against it.
     ...(liveness ? [createLeakedKeyUsedDetector(liveness)] : []),
-    createContentDetector({ scanner, fingerprint, config, liveness, correlator, ...(opts.partScans ? { partScans: opts.partScans } : {}) }),
+    createContentDetector({ scanner, fingerprint, config, liveness, correlator, partScans }),
     createProviderMismatchDetector(),
     createRawProviderKeyDetector(config),
     createKeyInQueryDetector(),
