@@ -76,7 +76,10 @@ export const INCIDENT_SCHEDULE_MS = {
   stolenKey: 5_000,
 } as const;
 const AUTH_STORM = { requests: 25, everyMs: 200 };
-const STOLEN = { factor: 20, forMs: 15_000 };
+// 40×: at 20× a burst cut by a minute boundary could leave its first part as
+// the busiest minute the rest then had to double, and the demo missed the
+// spike when started at some seconds of the minute (test/demo/plan.test.ts).
+const STOLEN = { factor: 40, forMs: 15_000 };
 /** Shortest run in which every incident plays out and its alerts arrive. */
 export const MIN_RUN_AFTER_CATCH_UP_MS = INCIDENT_SCHEDULE_MS.stolenKey + STOLEN.forMs + 2_000;
 
@@ -218,7 +221,7 @@ export function planTraffic(opts: { random: Random; clock: TimeLapse; endsAt: nu
   }
   incident('401-storm', 'a 401 storm from a revoked key', ['anomaly.auth-failures-key', 'anomaly.auth-failures-ip'], stormAt, storm);
 
-  // Alice's key, stolen: used from an unknown network by curl at 20× her usual rate.
+  // Alice's key, stolen: used from an unknown network by curl at 40× her usual rate.
   const stolen: PlannedRequest[] = [];
   const stolenAt = t0 + INCIDENT_SCHEDULE_MS.stolenKey;
   const gap = 60_000 / (alice.perMinute * STOLEN.factor);

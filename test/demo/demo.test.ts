@@ -15,7 +15,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   'system-prompt extraction that succeeds': ['exfiltration.extraction', 'exfiltration.system-prompt-echo'],
   'markdown-image exfiltration': ['exfiltration.channel'],
   '401 storm': ['anomaly.auth-failures-key', 'anomaly.auth-failures-ip'],
-  'stolen key from a new IP at 20× its rate': ['anomaly.new-network', 'anomaly.request-rate-spike'],
+  'stolen key from a new IP at 40× its rate': ['anomaly.new-network', 'anomaly.request-rate-spike'],
 };
 
 function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

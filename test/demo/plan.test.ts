@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTimeLapse, onTimeLapse } from '../../src/demo/clock.js';
 import { makeExchange } from '../../src/exchange.js';
-import { demoConfig } from '../../src/demo/config.js';
+import { DEMO_ANOMALY_OVERRIDES, demoConfig } from '../../src/demo/config.js';
 import { createRandom } from '../../src/demo/random.js';
 import { MIN_RUN_AFTER_CATCH_UP_MS, planTraffic } from '../../src/demo/traffic.js';
+import { harness } from '../anomaly/harness.js';
 
 // The time-lapse clock and the traffic plan: deterministic by seed, every
 // incident inside the run, and the shortened warm-ups accepted by the rules.
@@ -61,13 +62,39 @@ test('every incident is planned within the run, with the detectors expected to c
     assert.ok(requests.length > 0, i.id);
     assert.ok(requests.every((r) => r.at >= 10_000 && r.at <= p.endsAt), `${i.id} after the time-lapse`);
   }
-  // The stolen key runs at 20× its owner's rate, from an address the owner never used.
+  // The stolen key runs at 40× its owner's rate, from an address the owner never used.
   const stolen = p.requests.filter((r) => r.incident === 'stolen-key');
   const owner = p.requests.filter((r) => !r.incident && r.headers.authorization === stolen[0]!.headers.authorization && r.at >= 10_000);
   assert.ok(owner.every((r) => r.headers['x-forwarded-for'] !== stolen[0]!.headers['x-forwarded-for']));
-  assert.equal(stolen.length, 30);
+  assert.equal(stolen.length, 60);
   // Every revoked-key request is in the 401 storm.
   assert.ok(p.requests.filter((r) => [...p.revokedKeys].some((k) => r.headers.authorization === `Bearer ${k}`)).every((r) => r.incident === '401-storm'));
+});
+
+// The demo runs at real time once caught up, so its incidents start at any
+// second of a wall-clock minute. A burst cut by a minute boundary leaves its
+// first part as the busiest minute the rest is judged against: the stolen
+// key's burst must be caught wherever that boundary falls.
+test('the stolen key trips the request-rate spike at any start second of the minute', async () => {
+  const missed: string[] = [];
+  for (const seed of [1, 2, 3]) {
+    const p = plan(seed);
+    const key = p.requests.find((r) => r.incident === 'stolen-key')!.headers.authorization!;
+    const keyTraffic = p.requests.filter((r) => r.headers.authorization === key);
+    for (let second = 0; second < 60; second++) {
+      const start = START + second * 1000;
+      const clock = createTimeLapse({ historyMs: 20 * 60_000, catchUpMs: 10_000, start });
+      const h = harness({ overrides: structuredClone(DEMO_ANOMALY_OVERRIDES) });
+      let caught = false;
+      for (const r of keyTraffic) {
+        const identity = { keyFingerprint: key, clientIp: r.headers['x-forwarded-for']!, user: r.headers['x-litellm-user'], team: r.headers['x-litellm-team'], userAgent: r.headers['user-agent'] };
+        const findings = await h.send(clock.simTimeOf(start + r.at), { identity });
+        if (r.incident === 'stolen-key' && findings.some((f) => f.detector === 'anomaly.request-rate-spike')) caught = true;
+      }
+      if (!caught) missed.push(`seed ${seed} started at :${String(second).padStart(2, '0')}`);
+    }
+  }
+  assert.deepEqual(missed, [], 'demos that would miss the spike');
 });
 
 test('the demo config validates, keeps embedded defaults, and only shortens anomaly warm-ups', () => {
