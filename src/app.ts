@@ -4,6 +4,7 @@ import { createAdminServer, type AdminExtension } from './admin/server.js';
 import { createAlertPipeline, type AlertPipeline } from './alerts/pipeline.js';
 import { parseHostPort } from './config/load.js';
 import type { Config } from './config/types.js';
+import { countUninspected } from './inspect/captured.js';
 import type { Inspector } from './inspect/inspector.js';
 import type { LocalInspection } from './inspect/local.js';
 import { createWorkerInspector } from './inspect/worker-inspector.js';
@@ -69,7 +70,7 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
   });
   const inline = config.inspection.mode === 'inline' || opts.detectors !== undefined || opts.now !== undefined;
   const { inspector, detectorCount, closeState } = !config.inspection.enabled
-    ? noInspection()
+    ? noInspection(metrics)
     : inline
       ? await startInlineInspection(config, opts, { fingerprintKey, alerts, metrics, logger })
       : await startWorkerInspection(config, { fingerprintKey, alerts, metrics, logger });
@@ -222,10 +223,10 @@ async function startInlineInspection(config: Config, opts: StartOptions, deps: I
   });
 }
 
-/** Inspection disabled: no worker, no detectors, no state; traffic is only forwarded. */
-function noInspection(): LocalInspection {
+/** Inspection disabled: no worker, no detectors, no state; traffic is only forwarded and counted. */
+function noInspection(metrics: Metrics): LocalInspection {
   return {
-    inspector: { submit: () => undefined, drain: () => Promise.resolve(), pending: 0 },
+    inspector: { submit: (captured) => countUninspected(metrics, captured), drain: () => Promise.resolve(), pending: 0 },
     detectorCount: 0,
     closeState: async () => undefined,
   };

@@ -1,4 +1,5 @@
 import type { Route } from '../proxy/routes.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import type { WsMessage } from '../types.js';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -27,4 +28,9 @@ export function capturedBytes(c: CapturedExchange): number {
   let n = c.requestBody.length + c.responseBody.length;
   for (const m of c.wsMessages) n += m.text.length;
   return n;
+}
+
+/** An exchange no detector will see still counts as a request, its provider and model unknown. */
+export function countUninspected(metrics: Metrics, c: CapturedExchange): void {
+  metrics.requests.add(1, { route: metrics.routeLabel.limit(c.route.name), provider: 'uninspected', model: 'none', status: String(c.status) });
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Exchange, Finding } from '../types.js';
 import { assembleExchange, type AssembleOptions } from './assemble.js';
-import { capturedBytes, type CapturedExchange } from './captured.js';
+import { capturedBytes, countUninspected, type CapturedExchange } from './captured.js';
 import type { CpuPacer } from './cpu-pacer.js';
 import type { DetectorRunner } from './run-detectors.js';
 
@@ -107,7 +107,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
       const bytes = capturedBytes(captured);
       if (queue.length - head >= opts.maxQueue || queuedBytes + bytes > opts.maxQueueBytes) {
         metrics.inspectionDropped.add(1, { reason: 'queue_full' });
-        metrics.requests.add(1, { route: metrics.routeLabel.limit(captured.route.name), provider: 'uninspected', model: 'none', status: String(captured.status) });
+        countUninspected(metrics, captured);
         return;
       }
       queue.push(captured);

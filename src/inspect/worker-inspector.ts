@@ -3,7 +3,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { applyMetricDeltas } from '../telemetry/relay-metrics.js';
-import { capturedBytes, type CapturedExchange } from './captured.js';
+import { capturedBytes, countUninspected, type CapturedExchange } from './captured.js';
 import type { FindingsConsumer, Inspector } from './inspector.js';
 import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerData } from './worker-protocol.js';
 
@@ -113,7 +113,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
       const bytes = capturedBytes(captured);
       if (closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes) {
         metrics.inspectionDropped.add(1, { reason: 'queue_full' });
-        metrics.requests.add(1, { route: metrics.routeLabel.limit(captured.route.name), provider: 'uninspected', model: 'none', status: String(captured.status) });
+        countUninspected(metrics, captured);
         return;
       }
       sizes.push(bytes);

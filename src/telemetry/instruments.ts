@@ -15,7 +15,7 @@ export type InstrumentName = { [K in keyof Metrics]: Metrics[K] extends AnyAggre
 export function createInstruments(): Pick<Metrics, InstrumentName> {
   const seconds = (name: string, description: string) => new AggregatedHistogram(name, description, 's', LATENCY_BUCKETS_SECONDS);
   return {
-    requests: new AggregatedCounter('gatewatch_requests', 'Proxied requests by route, provider, model and upstream status'),
+    requests: new AggregatedCounter('gatewatch_requests', 'Proxied requests by route, provider, model and upstream status (provider "uninspected", model "none" when inspection did not see the exchange)'),
     tokens: new AggregatedCounter('gatewatch_tokens', 'Tokens reported by the upstream, by type (prompt|completion)'),
     addedLatency: seconds('gatewatch_added_latency', 'Time gatewatch adds between receiving a request and handing it to the upstream'),
     upstreamLatency: seconds('gatewatch_upstream_latency', 'Time from forwarding a request to the end of the upstream response'),

@@ -10,7 +10,8 @@ import { threadIds, threadNiceness } from '../helpers/threads.js';
 
 // `inspection.enabled: false`: gatewatch is a plain forwarding proxy. No
 // inspection thread is started (it would be the one thread at the configured
-// niceness), nothing is detected, and the body still arrives whole.
+// niceness), nothing is detected, the body still arrives whole and the
+// request is still counted.
 
 const threadsAt = (n: number) => threadIds().filter((tid) => threadNiceness(tid) === n);
 
@@ -44,6 +45,7 @@ test('inspection disabled: forwarding only, no inspection thread, nothing detect
     await sleep(100);
     const metrics = await (await fetch(`http://127.0.0.1:${gw.adminAddress.port}/metrics`)).text();
     assert.doesNotMatch(metrics, /^gatewatch_findings_total\{/m);
+    assert.match(metrics, /^gatewatch_requests_total\{[^}]*provider="uninspected"[^}]*status="200"[^}]*\} 1$/m, 'the request is still counted');
     assert.equal(stdout.text, '', 'no alert');
   } finally {
     await gw.close(2000);
