@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { createInstruments } from '../../src/telemetry/instruments.js';
 import { LATENCY_BUCKETS_SECONDS, createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 import { applyMetricDeltas, createRecordingMetrics } from '../../src/telemetry/relay-metrics.js';
 import { send } from '../helpers/servers.js';
@@ -41,14 +42,16 @@ function record(m: Recorder): void {
 function sdkReference(): { recorder: Recorder; handler: Metrics['handlePrometheus'] } {
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const meter = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'gatewatch' }), readers: [prometheus] }).getMeter('gatewatch');
+  // Same names and texts as ours: what is compared is the exporting.
+  const ours = createInstruments();
   const recorder = {
-    requests: meter.createCounter('gatewatch_requests', { description: 'Proxied requests by route, provider, model and upstream status' }),
-    addedLatency: meter.createHistogram('gatewatch_added_latency', {
-      description: 'Time gatewatch adds between receiving a request and handing it to the upstream',
+    requests: meter.createCounter(ours.requests.name, { description: ours.requests.description }),
+    addedLatency: meter.createHistogram(ours.addedLatency.name, {
+      description: ours.addedLatency.description,
       unit: 's',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SECONDS },
     }),
-    activeConnections: meter.createUpDownCounter('gatewatch_active_connections', { description: 'Open client connections by kind (http|websocket)' }),
+    activeConnections: meter.createUpDownCounter(ours.activeConnections.name, { description: ours.activeConnections.description }),
   } as unknown as Recorder;
   return { recorder, handler: (req, res) => prometheus.getMetricsRequestHandler(req, res) };
 }
