@@ -76,9 +76,8 @@ export const INCIDENT_SCHEDULE_MS = {
   stolenKey: 5_000,
 } as const;
 const AUTH_STORM = { requests: 25, everyMs: 200 };
-// 40×: at 20× a burst cut by a minute boundary could leave its first part as
-// the busiest minute the rest then had to double, and the demo missed the
-// spike when started at some seconds of the minute (test/demo/plan.test.ts).
+// 40×: at 20× the burst was too close to the rate-spike thresholds to be
+// caught wherever a minute boundary cuts it (test/demo/plan.test.ts).
 const STOLEN = { factor: 40, forMs: 15_000 };
 /** Shortest run in which every incident plays out and its alerts arrive. */
 export const MIN_RUN_AFTER_CATCH_UP_MS = INCIDENT_SCHEDULE_MS.stolenKey + STOLEN.forMs + 2_000;

@@ -35,20 +35,24 @@ export function updateSeries(rec: number[], values: readonly number[], now: numb
       const c = rec[o]!;
       rec[o + 2] = rec[o + 2]! * d + c;
       rec[o + 3] = rec[o + 3]! * d + c * c;
-      rec[o + 4] = Math.max(rec[o + 4]! * opts.peakDecay, c);
+      // The busiest minute takes a bucket once it has left the sliding window
+      // (here the previous one), so a burst cut by a bucket boundary is never
+      // judged against its own first part.
+      rec[o + 4] = Math.max(rec[o + 4]! * opts.peakDecay, rec[o + 1]!);
     }
     if (gap > 1) {
       // gap-1 empty buckets, folded in closed form.
       const z = gap - 1;
       const f = Math.pow(d, z);
-      const pf = Math.pow(opts.peakDecay, z);
+      // The completed bucket leaves the window one bucket later.
+      const pf = Math.pow(opts.peakDecay, z - 1);
       rec[2] = rec[2]! * f + (1 - f) / opts.alpha;
       for (let i = 0; i < n; i++) {
         const o = SERIES_HEAD + SERIES_STRIDE * i;
         rec[o + 1] = 0;
         rec[o + 2] = rec[o + 2]! * f;
         rec[o + 3] = rec[o + 3]! * f;
-        rec[o + 4] = rec[o + 4]! * pf;
+        rec[o + 4] = Math.max(rec[o + 4]! * opts.peakDecay, rec[o]!) * pf;
       }
     } else {
       for (let i = 0; i < n; i++) {

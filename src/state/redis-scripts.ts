@@ -38,20 +38,22 @@ if gap > 0 then
     rec[o + 2] = rec[o + 2] * d + c
     rec[o + 3] = rec[o + 3] * d + c * c
     local p = rec[o + 4] * pd
-    if c > p then p = c end
+    if rec[o + 1] > p then p = rec[o + 1] end
     rec[o + 4] = p
   end
   if gap > 1 then
     local z = gap - 1
     local f = d ^ z
-    local pf = pd ^ z
+    local pf = pd ^ (z - 1)
     rec[3] = rec[3] * f + (1 - f) / alpha
     for i = 0, nv - 1 do
       local o = 4 + 5 * i
       rec[o + 1] = 0
       rec[o + 2] = rec[o + 2] * f
       rec[o + 3] = rec[o + 3] * f
-      rec[o + 4] = rec[o + 4] * pf
+      local q = rec[o + 4] * pd
+      if rec[o] > q then q = rec[o] end
+      rec[o + 4] = q * pf
     end
   else
     for i = 0, nv - 1 do rec[5 + 5 * i] = rec[4 + 5 * i] end

@@ -29,6 +29,19 @@ test('request-rate spike: a new identity is in warm-up, a bursty key is judged a
   assert.deepEqual(found, []);
 });
 
+test('request-rate spike: a burst cut by a minute boundary is not judged against its own first part', async () => {
+  const h = harness({ only: ['anomaly.request-rate-spike'] });
+  assert.deepEqual(await steady(h, T0, 4 * 24 * 60, 5), []);
+  // One request a second for 30 s from :45 of a minute: 15 in that minute, under
+  // the 20 the rule needs, and 15 in the next, when the whole burst is in the
+  // sliding window. Were the first minute already the busiest one, the burst
+  // would have to double it.
+  const start = T0 + 4 * DAY + 45_000;
+  const found = [];
+  for (let s = 0; s < 30; s++) found.push(...(await h.send(start + s * 1000)));
+  assert.ok(found.some((f) => f.location?.path === 'identity.key_fingerprint'), 'the burst is caught');
+});
+
 test('token-rate and cost spikes use usage and the price table', async () => {
   const h = harness({ only: ['anomaly.token-rate-spike', 'anomaly.cost-spike'] });
   assert.deepEqual(await steady(h, T0, 4 * 24 * 60, 2), []);

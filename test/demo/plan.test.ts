@@ -72,9 +72,8 @@ test('every incident is planned within the run, with the detectors expected to c
 });
 
 // The demo runs at real time once caught up, so its incidents start at any
-// second of a wall-clock minute. A burst cut by a minute boundary leaves its
-// first part as the busiest minute the rest is judged against: the stolen
-// key's burst must be caught wherever that boundary falls.
+// second of a wall-clock minute: the stolen key's burst must be caught
+// wherever a minute boundary cuts it.
 test('the stolen key trips the request-rate spike at any start second of the minute', async () => {
   const missed: string[] = [];
   for (const seed of [1, 2, 3]) {

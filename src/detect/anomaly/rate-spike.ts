@@ -9,7 +9,9 @@ import { requireParam } from './rules.js';
 // Spikes of a per-minute quantity against the identity's own baseline: an
 // EWMA mean and variance of per-minute totals over `baselineDays`, plus a
 // slowly decaying busiest minute, so bursty batch keys are judged against
-// their bursts and not against their quiet hours.
+// their bursts and not against their quiet hours. A minute counts as the
+// busiest only once it has left the sliding window, so a burst is never
+// judged against its own first part.
 
 interface Measure {
   readonly stateTag: string;
