@@ -1,7 +1,7 @@
 import type { Fingerprinter } from '../../fingerprint.js';
 import { severityRank, type DetectContext, type Detector, type Exchange, type Finding } from '../../types.js';
 import type { PartScans } from '../engine/part-scans.js';
-import type { SecretMatch, SecretScanner } from '../engine/scanner.js';
+import type { SecretMatch } from '../engine/scanner.js';
 import { StreamScanner } from '../engine/stream-scanner.js';
 import type { CredentialsConfig } from './config.js';
 import type { LeakCorrelator } from './correlation.js';
@@ -23,8 +23,7 @@ interface Hit {
 }
 
 export interface ContentDetectorDeps {
-  readonly scanner: SecretScanner;
-  /** Prompt parts are scanned through these (with `scanner`), so other detectors can reuse the scans. */
+  /** The scanner, with prompt parts scanned through it once per exchange so other detectors can reuse the scans. */
   readonly partScans: PartScans;
   readonly fingerprint: Fingerprinter;
   readonly config: CredentialsConfig;
@@ -33,7 +32,8 @@ export interface ContentDetectorDeps {
 }
 
 export function createContentDetector(deps: ContentDetectorDeps): Detector {
-  const { scanner, fingerprint, config, liveness, correlator, partScans } = deps;
+  const { partScans, fingerprint, config, liveness, correlator } = deps;
+  const { scanner } = partScans;
   const minRank = severityRank(config.minSeverity);
 
   function scanText(text: string, ctx: MatchContext, out: Hit[]): void {

@@ -32,13 +32,12 @@ export function createCredentialDetectors(opts: CredentialDetectorOptions): Dete
   const { config, fingerprint } = opts;
   const pack = opts.pack ?? loadCredentialRules([...config.rulesDirs, ...(opts.extraRuleDirs ?? [])]);
   const partScans = opts.partScans ?? createPartScans(new SecretScanner(pack, { disabledRules: config.disabledRules }));
-  const scanner = partScans.scanner;
   const liveness = config.liveness.enabled ? new LivenessTracker(config.liveness) : undefined;
   const correlator = new LeakCorrelator(config.correlation.cacheSize, config.correlation.maxSightings);
   return [
     // Records the upstream's verdict on the request's key before content is checked against it.
     ...(liveness ? [createLeakedKeyUsedDetector(liveness)] : []),
-    createContentDetector({ scanner, fingerprint, config, liveness, correlator, partScans }),
+    createContentDetector({ partScans, fingerprint, config, liveness, correlator }),
     createProviderMismatchDetector(),
     createRawProviderKeyDetector(config),
     createKeyInQueryDetector(),
