@@ -88,3 +88,27 @@ test('text beyond Latin-1 is scanned per character: no hits from a code unit tha
   assert.deepEqual(hitsOf(p, 'pässword password'), ['0@17']);
   assert.deepEqual(hitsOf(p, '日本 password'), ['0@11']);
 });
+
+test('each hit counts the spaces before its end, in one lane or two', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
+      fc.stringMatching(/^[a-c é日]{0,1200}$/),
+      (keywords, text) => {
+        const p = new KeywordPrefilter(keywords.filter((k) => k.trim().length > 0).concat('a'), { nonAscii: true });
+        p.scan(text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('text longer than the scratch is scanned in slices: a keyword across a slice boundary is found, spaces still add up', () => {
+  const slice = 1 << 20;
+  const p = new KeywordPrefilter(['boundary word', 'tail']);
+  const text = ' '.repeat(10) + 'x'.repeat(slice - 10 - 6) + 'boundary word' + ' '.repeat(5) + 'tail';
+  const hits: string[] = [];
+  p.scan(text, (k, end, spaces) => hits.push(`${k}@${end}:${spaces}`));
+  const boundaryEnd = slice - 6 + 'boundary word'.length;
+  assert.deepEqual(hits, [`0@${boundaryEnd}:11`, `1@${text.length}:16`]);
+});

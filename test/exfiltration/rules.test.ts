@@ -96,3 +96,13 @@ test('rules: unparseable YAML names the file', () => {
   const problems = loadError({ 'broken.yaml': 'family: [unclosed' });
   assert.match(problems[0]!, /broken\.yaml: cannot parse/);
 });
+
+test('rules: an anchored rule with a match outside its second group is rejected, naming the sample', () => {
+  const anchored = VALID.replace('    keywords: [zebra]\n', '    keywords: [zebra]\n    alsoKeywords: [protocol]\n    anchored: true\n')
+    .replace("patterns: ['zebra protocol']", "patterns: ['zebra (?:protocol|plan)']")
+    .replace("positive: ['start the zebra protocol']", "positive: ['start the zebra protocol', 'start the Zebra plan']");
+  const problems = loadError({ 'also.yaml': anchored });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /also\.yaml: rule custom\.canary-phrase: \/alsoKeywords: positive sample 2 matches "zebra plan", which holds no word of this group/);
+  assert.doesNotThrow(() => loadExtractionRules([ruleDir({ 'ok.yaml': anchored.replace('[protocol]', '[protocol, plan]') })]));
+});

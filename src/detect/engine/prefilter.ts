@@ -4,23 +4,42 @@
 // table lookup per character, nothing else.
 //
 // Each lookup depends on the one before, so a single walk waits on memory at
-// every character. Text that fits in bytes is therefore walked by two lanes at
-// once, one per half: the second lane starts a longest keyword early, which is
-// enough for the automaton to reach the exact state the first lane would have
-// at the half. Its hits are held back and reported after the first lane's, so
+// every character. Text is therefore walked by two lanes at once, one per
+// half: the second lane starts a longest keyword early, which is enough for
+// the automaton to reach the exact state the first lane would have at the
+// half. Its hits are held back and reported after the first lane's, so
 // callers still see every hit in order of its end.
+//
+// Every hit also says how many spaces the text holds before its end: in
+// normalized text, where one space separates words, that is a word count, so
+// a caller can tell how many words apart two hits are without another pass.
 
 /** Characters outside the keywords' alphabet share class 0, which leads every state back to the root. */
 const ASCII = 128;
 /** One class per UTF-16 code unit: the hot loop maps a character with a single load, no range check. */
 const CODE_UNITS = 65536;
-/** Text with a code unit above 0xFF cannot be copied one byte per character. */
-const BEYOND_LATIN1 = /[^\x00-\xff]/;
 const MAX_SCRATCH = 1 << 20;
 /** Below this length a second lane's warm-up and bookkeeping cost more than they save. */
 const MIN_TWO_LANE_TEXT = 256;
-/** Scratch for scanBytes; scans are synchronous, so one buffer serves every prefilter. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/** The char counted for each hit's word position. */
+const SPACE = 0x20;
+/** Scratch for the text's code units; scans are synchronous, so one serves every prefilter. */
+let units = new Uint16Array(16 * 1024);
+let unitBytes = Buffer.from(units.buffer);
+
+/** Copies text[from, from + count) into `units` (UTF-16 code units in platform order; Node runs little-endian). */
+function copyUnits(text: string, from: number, count: number): number {
+  const n = Math.min(count, text.length - from);
+  if (units.length < n) {
+    units = new Uint16Array(Math.min(MAX_SCRATCH, Math.max(n, units.length * 2)));
+    unitBytes = Buffer.from(units.buffer);
+  }
+  unitBytes.write(from === 0 && n === text.length ? text : text.slice(from, from + n), 0, n * 2, 'utf16le');
+  return n;
+}
+
+/** A keyword hit: its index in the constructor list, the offset just after it, and the spaces before that offset. */
+export type OnHit = (keyword: number, end: number, spaces: number) => void;
 
 export class KeywordPrefilter {
   readonly size: number;
@@ -28,6 +47,10 @@ export class KeywordPrefilter {
   private readonly maxLength: number;
   private readonly classOf: Uint8Array;
   private readonly classes: number;
+  /** 1 for the class of the space (a class of its own), else 0: added per char, no branch. */
+  private readonly spaceOfClass: Uint8Array;
+  /** Class of each code unit, plus 256 for the space: the two-lane loop reads both with one load. */
+  private readonly classSpaced: Uint16Array;
   /**
    * next[row + cls] is the next state's row (state * classes), bit-inverted
    * (negative) when keywords end in that state, so the hot loop needs one
@@ -37,8 +60,8 @@ export class KeywordPrefilter {
   /** Keywords ending at a state: outputs[outStart[s] .. outStart[s + 1]). */
   private readonly outStart: Int32Array;
   private readonly outputs: Int32Array;
-  /** The second lane's hits as [keyword, end, keyword, end, ...], held back until the first lane is done. */
-  private laneHits = new Int32Array(64);
+  /** The second lane's hits as [keyword, end, spaces, ...], held back until the first lane is done. */
+  private laneHits = new Int32Array(96);
 
   /**
    * ASCII letters match in either case. Other characters match only as they
@@ -67,7 +90,13 @@ export class KeywordPrefilter {
       }
     }
     for (let c = 65; c <= 90; c++) this.classOf[c] = this.classOf[c + 32]!;
+    // Spaces are counted even when no keyword holds one.
+    if (this.classOf[SPACE] === 0) this.classOf[SPACE] = classes++;
     this.classes = classes;
+    this.spaceOfClass = new Uint8Array(classes);
+    this.spaceOfClass[this.classOf[SPACE]!] = 1;
+    this.classSpaced = Uint16Array.from(this.classOf);
+    this.classSpaced[SPACE] |= 256;
 
     // Trie first, as a list of sparse child maps, built depth by depth: states
     // are numbered in breadth-first order, so the shallow states a scan spends
@@ -135,34 +164,55 @@ export class KeywordPrefilter {
     this.next = next;
   }
 
-  /** Calls onHit for every occurrence: keyword index into the constructor list, and the offset just after the match. */
-  scan(text: string, onHit: (keyword: number, end: number) => void): void {
-    // Typed-array reads beat charCodeAt by about a fifth, so text that fits in
-    // one byte per character is copied (natively) into a scratch buffer first.
-    if (text.length <= MAX_SCRATCH && !BEYOND_LATIN1.test(text)) this.scanBytes(text, onHit);
-    else this.scanChars(text, onHit);
-  }
-
-  private scanBytes(text: string, onHit: (keyword: number, end: number) => void): void {
-    if (scratch.length < text.length) scratch = Buffer.allocUnsafe(Math.min(MAX_SCRATCH, Math.max(text.length, scratch.length * 2)));
-    const bytes = scratch;
-    const n = bytes.write(text, 0, 'latin1');
-    // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
-    if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) {
-      this.walkBytes(bytes, 0, 0, n, onHit);
+  /**
+   * Calls onHit for every occurrence: keyword index into the constructor list,
+   * the offset just after the match, and the number of spaces before that offset.
+   */
+  scan(text: string, onHit: OnHit): void {
+    // Typed-array reads beat charCodeAt by about a fifth, so the text is
+    // copied (natively) into a scratch array of code units first, and zeroed
+    // after: no prompt text lingers in it.
+    if (text.length <= MAX_SCRATCH) {
+      const n = copyUnits(text, 0, text.length);
+      this.scanUnits(n, onHit);
+      units.fill(0, 0, n);
       return;
     }
-    const { classOf, next } = this;
+    // Longer text in slices, one lane; the state and the count carry over.
+    let end = { row: 0, spaces: 0 };
+    for (let at = 0; at < text.length; at += MAX_SCRATCH) {
+      const n = copyUnits(text, at, MAX_SCRATCH);
+      end = this.walk(end.row, end.spaces, 0, n, at, onHit);
+      units.fill(0, 0, n);
+    }
+  }
+
+  /** Scans units[0, n). */
+  private scanUnits(n: number, onHit: OnHit): void {
+    // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
+    if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) {
+      this.walk(0, 0, 0, n, 0, onHit);
+      return;
+    }
+    const text = units;
+    const { classOf, next, classSpaced } = this;
     const half = n >> 1;
     // Lane b starts early enough to be in the exact state by the time it reaches the half.
     let b = half - this.maxLength + 1;
     let rowB = 0;
-    for (; b < half; b++) rowB = stateRow(next[rowB + classOf[bytes[b]!]!]!);
+    for (; b < half; b++) rowB = stateRow(next[rowB + classOf[text[b]!]!]!);
     let held = 0;
     let rowA = 0;
+    // Lane b counts the spaces from the half on; its held hits get lane a's count added.
+    let spacesA = 0;
+    let spacesB = 0;
     for (let a = 0; a < half; a++, b++) {
-      const va = next[rowA + classOf[bytes[a]!]!]!;
-      const vb = next[rowB + classOf[bytes[b]!]!]!;
+      const xa = classSpaced[text[a]!]!;
+      const xb = classSpaced[text[b]!]!;
+      spacesA += xa >> 8;
+      spacesB += xb >> 8;
+      const va = next[rowA + (xa & 0xff)]!;
+      const vb = next[rowB + (xb & 0xff)]!;
       if ((va | vb) >= 0) {
         rowA = va;
         rowB = vb;
@@ -170,44 +220,52 @@ export class KeywordPrefilter {
       }
       rowA = stateRow(va);
       rowB = stateRow(vb);
-      if (va < 0) this.report(rowA, a + 1, onHit);
-      if (vb < 0) held = this.hold(rowB, b + 1, held);
+      if (va < 0) this.report(rowA, a + 1, spacesA, onHit);
+      if (vb < 0) held = this.hold(rowB, b + 1, spacesB, held);
     }
     const laneHits = this.laneHits;
-    for (let h = 0; h < held; h += 2) onHit(laneHits[h]!, laneHits[h + 1]!);
+    for (let h = 0; h < held; h += 3) onHit(laneHits[h]!, laneHits[h + 1]!, laneHits[h + 2]! + spacesA);
     // An odd length leaves lane b one character short.
-    this.walkBytes(bytes, rowB, b, n, onHit);
+    this.walk(rowB, spacesA + spacesB, b, n, 0, onHit);
   }
 
-  /** One lane from `row` over bytes[from, to). */
-  private walkBytes(bytes: Uint8Array, row: number, from: number, to: number, onHit: (keyword: number, end: number) => void): void {
-    const { classOf, next } = this;
+  /**
+   * One lane from `row` over the scratch units[from, to), with `spaces`
+   * spaces before `from`; hits are reported `offset` further on. Returns
+   * where it ends.
+   */
+  private walk(row: number, spaces: number, from: number, to: number, offset: number, onHit: OnHit): { row: number; spaces: number } {
+    const { classOf, next, spaceOfClass } = this;
+    const text = units;
     for (let i = from; i < to; i++) {
-      const v = next[row + classOf[bytes[i]!]!]!;
+      const cls = classOf[text[i]!]!;
+      spaces += spaceOfClass[cls]!;
+      const v = next[row + cls]!;
       if (v >= 0) {
         row = v;
         continue;
       }
       row = ~v;
-      this.report(row, i + 1, onHit);
+      this.report(row, offset + i + 1, spaces, onHit);
     }
+    return { row, spaces };
   }
 
   /** Reports the keywords that end in the state at `row`. */
-  private report(row: number, end: number, onHit: (keyword: number, end: number) => void): void {
+  private report(row: number, end: number, spaces: number, onHit: OnHit): void {
     const { outStart, outputs } = this;
     const st = row / this.classes;
-    for (let o = outStart[st]!, b = outStart[st + 1]!; o < b; o++) onHit(outputs[o]!, end);
+    for (let o = outStart[st]!, b = outStart[st + 1]!; o < b; o++) onHit(outputs[o]!, end, spaces);
   }
 
   /** Appends the keywords that end in the state at `row` to laneHits[0, held); returns the new count. */
-  private hold(row: number, end: number, held: number): number {
+  private hold(row: number, end: number, spaces: number, held: number): number {
     const { outStart, outputs } = this;
     const st = row / this.classes;
     const from = outStart[st]!;
     const to = outStart[st + 1]!;
-    if (this.laneHits.length < held + 2 * (to - from)) {
-      const grown = new Int32Array(Math.max(this.laneHits.length * 2, held + 2 * (to - from)));
+    if (this.laneHits.length < held + 3 * (to - from)) {
+      const grown = new Int32Array(Math.max(this.laneHits.length * 2, held + 3 * (to - from)));
       grown.set(this.laneHits.subarray(0, held));
       this.laneHits = grown;
     }
@@ -215,22 +273,9 @@ export class KeywordPrefilter {
     for (let o = from; o < to; o++) {
       laneHits[held++] = outputs[o]!;
       laneHits[held++] = end;
+      laneHits[held++] = spaces;
     }
     return held;
-  }
-
-  private scanChars(text: string, onHit: (keyword: number, end: number) => void): void {
-    const { classOf, next } = this;
-    let row = 0;
-    for (let i = 0, n = text.length; i < n; i++) {
-      const v = next[row + classOf[text.charCodeAt(i)]!]!;
-      if (v >= 0) {
-        row = v;
-        continue;
-      }
-      row = ~v;
-      this.report(row, i + 1, onHit);
-    }
   }
 }
 

@@ -3,16 +3,20 @@ import { findEncodedPayloads, type Encoding } from './decode.js';
 import { leetView, normalize, rot13, type NormalizedText, type OffsetMap } from './normalize.js';
 import { patternVocabulary, Segmenter } from './segment.js';
 import type { ExtractionRule } from './rules.js';
+import { maxSpaces } from './span.js';
 
 // Matches extraction / injection rules against one prompt text: one
 // prefilter pass over the normalized text picks the candidate rules (a
 // keyword of the rule, and one of its second group when it has one; rules
 // with keywords in other scripts get a second, small prefilter that runs only
-// on text in those scripts), then
-// only their regexes run: anchored rules at the keyword hits (sticky),
-// others in windows around them. The same is repeated on the leetspeak view,
-// the rot13 view (when two rot13-spelled keywords show up, or the prompt says
-// rot13) and on decoded payloads, up to a depth and a byte budget.
+// on text in those scripts), then only their regexes run: anchored rules at
+// the keyword hits (sticky), others in windows around them. An anchored rule
+// with a second group runs only at hits followed, within the number of words
+// its patterns can span, by a word of that group (the prefilter counts the
+// spaces before each hit, so this needs no pass of its own). The same is
+// repeated on the leetspeak view, the rot13 view (when two rot13-spelled
+// keywords show up, or the prompt says rot13) and on decoded payloads, up to
+// a depth and a byte budget.
 
 export type Via = 'text' | 'leet' | 'rot13' | Encoding;
 
@@ -50,6 +54,10 @@ const MAX_WINDOWS = 4;
 const MAX_SEGMENT = 512;
 /** Hit positions kept per anchored rule; past them it falls back to a search. */
 const MAX_ANCHORS = 200;
+/** Second-group hits kept per view; past them every anchor is tried. */
+const MAX_ALSO = 1024;
+/** Rules that can span more words than this gain nothing from the word check. */
+const MAX_WORD_REACH = 64;
 
 type Span = { readonly start: number; readonly end: number; readonly via: Via };
 
@@ -57,10 +65,14 @@ export class ExtractionMatcher {
   readonly rules: readonly ExtractionRule[];
   private readonly prefilter: KeywordPrefilter;
   /** keyword index → rule indexes whose first group holds it. */
-  private readonly keywordRules: readonly (readonly number[])[];
+  private readonly keywordRules: RuleLists;
   /** keyword index → rule indexes whose second group holds it. */
-  private readonly alsoRules: readonly (readonly number[])[];
+  private readonly alsoRules: RuleLists;
   private readonly keywordLength: Int32Array;
+  /** Spaces inside each keyword: a hit's word position is the spaces before its end less these. */
+  private readonly keywordSpaces: Int32Array;
+  private readonly maxKeywordSpaces: number;
+  private readonly maxKeywordLength: number;
   /** Keywords at or past this index are rot13 spellings… */
   private readonly rot13From: number;
   /** …and at or past this one, names of rot13 itself. */
@@ -70,6 +82,7 @@ export class ExtractionMatcher {
   /** …their rule indexes and lengths… */
   private readonly scriptKeywordRules: readonly (readonly number[])[];
   private readonly scriptKeywordLength: Int32Array;
+  private readonly scriptKeywordSpaces: Int32Array;
   /** …and the SCRIPT_* bits of those rules together. */
   private readonly scriptKeywordScripts: number;
   /** Script-gated rules that have ASCII keywords too: searched in the whole text when their script is seen. */
@@ -88,12 +101,27 @@ export class ExtractionMatcher {
   /** Keyword hit positions per anchored rule, and how many (MAX_ANCHORS + 1: overflowed). */
   private readonly anchors: Int32Array;
   private readonly anchorCount: Uint8Array;
+  /** Word position (spaces before it) of each anchor. */
+  private readonly anchorWords: Int32Array;
   private readonly anchored: Uint8Array;
+  /**
+   * Per anchored rule with a second group: the most spaces a match of it can
+   * hold (-1: no bound, every anchor is tried).
+   */
+  private readonly wordReach: Int32Array;
+  /** alsoOf[r * keywords + k] is 1 when keyword k is in rule r's second group (rules with a word reach only). */
+  private readonly alsoOf: Uint8Array;
+  /** 1 for the keywords in the second group of a rule with a word reach: their hits are kept. */
+  private readonly keptAlso: Uint8Array;
+  /** The view's kept second-group hits, in order of end: keyword, end, start, word position. */
+  private readonly alsoHits: Int32Array;
+  /** How many (MAX_ALSO + 1: overflowed, every anchor is tried). */
+  private alsoCount = 0;
   private readonly also: Uint8Array;
   /** Distinct rot13-spelled keywords seen; two make the rot13 view worth scanning. */
   private rot13Hits = 0;
   private lastRot13 = -1;
-  private readonly onHit = (k: number, end: number): void => {
+  private readonly onHit = (k: number, end: number, spaces: number): void => {
     if (k >= this.rot13From) {
       if (k >= this.rot13Named) this.rot13Hits += 2;
       else if (k !== this.lastRot13) this.rot13Hits++;
@@ -101,21 +129,37 @@ export class ExtractionMatcher {
       return;
     }
     const start = end - this.keywordLength[k]!;
-    for (const r of this.keywordRules[k]!) this.keywordAt(r, start);
-    for (const r of this.alsoRules[k]!) this.also[r] = 1;
+    const words = spaces - this.keywordSpaces[k]!;
+    const { keywordRules, alsoRules } = this;
+    for (let i = keywordRules.start[k]!, e = keywordRules.start[k + 1]!; i < e; i++) this.keywordAt(keywordRules.rules[i]!, start, words);
+    for (let i = alsoRules.start[k]!, e = alsoRules.start[k + 1]!; i < e; i++) this.also[alsoRules.rules[i]!] = 1;
+    if (this.keptAlso[k] === 1 && this.alsoCount <= MAX_ALSO) {
+      const at = this.alsoCount++ * 4;
+      if (at < MAX_ALSO * 4) {
+        const hits = this.alsoHits;
+        hits[at] = k;
+        hits[at + 1] = end;
+        hits[at + 2] = start;
+        hits[at + 3] = words;
+      }
+    }
   };
-  private readonly onScriptHit = (k: number, end: number): void => {
+  private readonly onScriptHit = (k: number, end: number, spaces: number): void => {
     const rules = this.scriptKeywordRules[k]!;
     const start = end - this.scriptKeywordLength[k]!;
-    for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.keywordAt(r, start);
+    const words = spaces - this.scriptKeywordSpaces[k]!;
+    for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.keywordAt(r, start, words);
   };
 
-  /** Records a hit of one of rule r's keywords at `start`. */
-  private keywordAt(r: number, start: number): void {
+  /** Records a hit of one of rule r's keywords at `start`, `words` spaces into the view. */
+  private keywordAt(r: number, start: number, words: number): void {
     if (this.first[r] === -1) this.first[r] = start;
     if (this.anchored[r] === 1) {
       const a = this.anchorCount[r]!;
-      if (a < MAX_ANCHORS) this.anchors[r * MAX_ANCHORS + a] = start;
+      if (a < MAX_ANCHORS) {
+        this.anchors[r * MAX_ANCHORS + a] = start;
+        this.anchorWords[r * MAX_ANCHORS + a] = words;
+      }
       if (a <= MAX_ANCHORS) this.anchorCount[r] = a + 1;
       return;
     }
@@ -148,18 +192,22 @@ export class ExtractionMatcher {
       for (const k of rule.alsoKeywords) if (!entry(k).also.includes(r)) entry(k).also.push(r);
     });
     const keywords = [...index.keys()];
-    this.keywordRules = keywords.map((k) => index.get(k)!.rules);
-    this.alsoRules = keywords.map((k) => index.get(k)!.also);
+    this.keywordRules = ruleLists(keywords.map((k) => index.get(k)!.rules));
+    this.alsoRules = ruleLists(keywords.map((k) => index.get(k)!.also));
     this.rot13From = keywords.length;
     const rotated = [...new Set(keywords.filter((k) => k.length >= 4 && index.get(k)!.rules.length > 0 && /[a-z]/.test(k)).map(rot13))].filter((k) => !index.has(k));
     // A prompt that names rot13 counts as two rot13 keywords: the view is scanned.
     this.rot13Named = keywords.length + rotated.length;
     const all = [...keywords, ...rotated, ...ROT13_NAMES];
     this.keywordLength = Int32Array.from(all, (k) => k.length);
+    this.keywordSpaces = Int32Array.from(all, spacesIn);
+    this.maxKeywordSpaces = Math.max(0, ...this.keywordSpaces);
+    this.maxKeywordLength = Math.max(0, ...this.keywordLength);
     this.prefilter = new KeywordPrefilter(all);
     this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true }) : undefined;
     this.scriptKeywordRules = [...scriptKeywords.values()];
     this.scriptKeywordLength = Int32Array.from(scriptKeywords.keys(), (k) => k.length);
+    this.scriptKeywordSpaces = Int32Array.from(scriptKeywords.keys(), spacesIn);
     this.scriptKeywordScripts = scriptKeywordScripts;
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
@@ -169,7 +217,22 @@ export class ExtractionMatcher {
     this.windowCount = new Uint8Array(rules.length);
     this.anchors = new Int32Array(rules.length * MAX_ANCHORS);
     this.anchorCount = new Uint8Array(rules.length);
+    this.anchorWords = new Int32Array(rules.length * MAX_ANCHORS);
     this.anchored = Uint8Array.from(rules, (r) => (r.sticky ? 1 : 0));
+    this.wordReach = Int32Array.from(rules, (r) => {
+      const reach = r.sticky && r.alsoKeywords.length > 0 ? maxSpaces(r.sticky.source) : Infinity;
+      return reach <= MAX_WORD_REACH ? reach : -1;
+    });
+    this.alsoOf = new Uint8Array(rules.length * all.length);
+    this.keptAlso = new Uint8Array(all.length);
+    keywords.forEach((k, i) => {
+      for (const r of index.get(k)!.also) {
+        if (this.wordReach[r]! < 0) continue;
+        this.alsoOf[r * all.length + i] = 1;
+        this.keptAlso[i] = 1;
+      }
+    });
+    this.alsoHits = new Int32Array(MAX_ALSO * 4);
     this.also = new Uint8Array(rules.length);
   }
 
@@ -207,6 +270,7 @@ export class ExtractionMatcher {
     also.fill(0);
     this.windowCount.fill(0);
     this.anchorCount.fill(0);
+    this.alsoCount = 0;
     this.rot13Hits = 0;
     this.lastRot13 = -1;
     this.prefilter.scan(view, this.onHit);
@@ -285,8 +349,19 @@ export class ExtractionMatcher {
     const sticky = rule.sticky;
     const anchors = this.anchorCount[r]!;
     if (sticky && anchors > 0 && anchors <= MAX_ANCHORS) {
-      for (let k = 0; k < anchors; k++) {
-        sticky.lastIndex = this.anchors[r * MAX_ANCHORS + k]!;
+      const reach = this.alsoCount <= MAX_ALSO ? this.wordReach[r]! : -1;
+      const { anchors: starts, anchorWords, alsoHits } = this;
+      const lag = 1 - this.maxKeywordLength;
+      // Anchors come in order of their end, so a second-group hit that ends a
+      // longest keyword before one anchor's start is behind every later one too.
+      let from = 0;
+      for (let k = r * MAX_ANCHORS, last = k + anchors; k < last; k++) {
+        const at = starts[k]!;
+        if (reach >= 0) {
+          while (from < this.alsoCount && alsoHits[from * 4 + 1]! <= at + lag) from++;
+          if (!this.alsoWithin(r, from, at, anchorWords[k]! + reach)) continue;
+        }
+        sticky.lastIndex = at;
         const m = sticky.exec(view);
         if (m) return m;
       }
@@ -314,6 +389,40 @@ export class ExtractionMatcher {
     }
     return null;
   }
+
+  /**
+   * Whether a hit of rule r's second group, from the `from`th kept one on,
+   * starts at or after `start` and at most at word position `limit`: where a
+   * match from `start` can hold it.
+   */
+  private alsoWithin(r: number, from: number, start: number, limit: number): boolean {
+    const { alsoHits, alsoOf } = this;
+    const row = r * this.keywordLength.length;
+    // Later hits end later, so past this word position none can start in reach.
+    const beyond = limit + this.maxKeywordSpaces;
+    for (let i = from * 4, n = this.alsoCount * 4; i < n; i += 4) {
+      const words = alsoHits[i + 3]!;
+      if (words > beyond) return false;
+      if (words <= limit && alsoOf[row + alsoHits[i]!] === 1 && alsoHits[i + 2]! >= start) return true;
+    }
+    return false;
+  }
+}
+
+/** Rule indexes per keyword, flat: keyword k's are rules[start[k] .. start[k + 1]). */
+interface RuleLists {
+  readonly start: Int32Array;
+  readonly rules: Int32Array;
+}
+
+function ruleLists(perKeyword: readonly (readonly number[])[]): RuleLists {
+  const start = new Int32Array(perKeyword.length + 1);
+  perKeyword.forEach((rules, k) => (start[k + 1] = start[k]! + rules.length));
+  return { start, rules: Int32Array.from(perKeyword.flat()) };
+}
+
+function spacesIn(keyword: string): number {
+  return keyword.split(' ').length - 1;
 }
 
 function isAscii(s: string): boolean {

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { GatewatchError } from '../../errors.js';
 import { DETECTORS_DIR } from '../../paths.js';
 import { regexSafetyProblem } from '../engine/regex-safety.js';
-import { foldPattern, scriptOf } from './normalize.js';
+import { foldPattern, leetView, normalize, scriptOf } from './normalize.js';
 
 // Extraction rules are data: detectors/exfiltration/*.yaml, validated by
 // detectors/exfiltration-rule.schema.json, then checked semantically (regexes
@@ -82,6 +82,17 @@ function compileRule(raw: RawRule, family: string, file: string, problems: strin
   for (const k of keywords) {
     for (const ch of k) scripts |= scriptOf(ch.codePointAt(0)!);
   }
+  const regex = new RegExp(sources.join('|'), 'g');
+  const alsoKeywords = (raw.alsoKeywords ?? []).map((k) => k.toLowerCase());
+  if (raw.anchored && alsoKeywords.length > 0) {
+    const outside = matchWithoutAlso(regex, alsoKeywords, raw.samples.positive);
+    if (outside) {
+      problems.push(
+        `${file}: rule ${raw.id}: /alsoKeywords: positive sample ${outside.sample + 1} matches ${JSON.stringify(outside.match)}, which holds no word of this group; an anchored rule is tried only where a word of its second group follows within its match, so add the word here or drop the group`,
+      );
+      return undefined;
+    }
+  }
   return {
     id: raw.id,
     family,
@@ -89,13 +100,26 @@ function compileRule(raw: RawRule, family: string, file: string, problems: strin
     weight: raw.weight,
     file,
     keywords,
-    alsoKeywords: (raw.alsoKeywords ?? []).map((k) => k.toLowerCase()),
+    alsoKeywords,
     scripts,
-    regex: new RegExp(sources.join('|'), 'g'),
+    regex,
     patternCount: sources.length,
     sticky: raw.anchored ? new RegExp(sources.join('|'), 'y') : undefined,
     samples: raw.samples,
   };
+}
+
+/** The first match in the normalized (and leetspeak) samples that holds none of `also`, if any. */
+function matchWithoutAlso(regex: RegExp, also: readonly string[], samples: readonly string[]): { sample: number; match: string } | undefined {
+  for (const [sample, text] of samples.entries()) {
+    const normalized = normalize(text).text;
+    for (const view of [normalized, leetView(normalized) ?? '']) {
+      for (const m of view.matchAll(regex)) {
+        if (!also.some((k) => m[0].includes(k))) return { sample, match: m[0] };
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Loads and checks one rule file. Problems are appended, naming the file, the rule id and the field. */
