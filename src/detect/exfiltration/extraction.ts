@@ -202,12 +202,13 @@ export class ExtractionMatcher {
     this.keywordLength = Int32Array.from(all, (k) => k.length);
     this.keywordSpaces = Int32Array.from(all, spacesIn);
     this.maxKeywordSpaces = Math.max(0, ...this.keywordSpaces);
-    this.maxKeywordLength = Math.max(0, ...this.keywordLength);
     this.prefilter = new KeywordPrefilter(all);
     this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true }) : undefined;
     this.scriptKeywordRules = [...scriptKeywords.values()];
     this.scriptKeywordLength = Int32Array.from(scriptKeywords.keys(), (k) => k.length);
     this.scriptKeywordSpaces = Int32Array.from(scriptKeywords.keys(), spacesIn);
+    // Anchors come from both prefilters: how far back a hit can start is the longest of either.
+    this.maxKeywordLength = Math.max(0, ...this.keywordLength, ...this.scriptKeywordLength);
     this.scriptKeywordScripts = scriptKeywordScripts;
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
