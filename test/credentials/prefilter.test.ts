@@ -89,14 +89,17 @@ test('text beyond Latin-1 is scanned per character: no hits from a code unit tha
   assert.deepEqual(hitsOf(p, '日本 password'), ['0@11']);
 });
 
-test('each hit counts the spaces before its end, in one lane or two', () => {
+test('with countSpaces each hit counts the spaces before its end, in one lane or two', () => {
   fc.assert(
     fc.property(
       fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
       fc.stringMatching(/^[a-c é日]{0,1200}$/),
       (keywords, text) => {
-        const p = new KeywordPrefilter(keywords.filter((k) => k.trim().length > 0).concat('a'), { nonAscii: true });
-        p.scan(text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
+        const list = keywords.filter((k) => k.trim().length > 0).concat('a');
+        const counting = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
+        counting.scan(text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
+        // The same hits with or without the count.
+        assert.deepEqual(hitsOf(counting, text), hitsOf(new KeywordPrefilter(list, { nonAscii: true }), text));
       },
     ),
     { numRuns: 300 },
@@ -105,7 +108,7 @@ test('each hit counts the spaces before its end, in one lane or two', () => {
 
 test('text longer than the scratch is scanned in slices: a keyword across a slice boundary is found, spaces still add up', () => {
   const slice = 1 << 20;
-  const p = new KeywordPrefilter(['boundary word', 'tail']);
+  const p = new KeywordPrefilter(['boundary word', 'tail'], { countSpaces: true });
   const text = ' '.repeat(10) + 'x'.repeat(slice - 10 - 6) + 'boundary word' + ' '.repeat(5) + 'tail';
   const hits: string[] = [];
   p.scan(text, (k, end, spaces) => hits.push(`${k}@${end}:${spaces}`));

@@ -202,8 +202,8 @@ export class ExtractionMatcher {
     this.keywordLength = Int32Array.from(all, (k) => k.length);
     this.keywordSpaces = Int32Array.from(all, spacesIn);
     this.maxKeywordSpaces = Math.max(0, ...this.keywordSpaces);
-    this.prefilter = new KeywordPrefilter(all);
-    this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true }) : undefined;
+    this.prefilter = new KeywordPrefilter(all, { countSpaces: true });
+    this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true, countSpaces: true }) : undefined;
     this.scriptKeywordRules = [...scriptKeywords.values()];
     this.scriptKeywordLength = Int32Array.from(scriptKeywords.keys(), (k) => k.length);
     this.scriptKeywordSpaces = Int32Array.from(scriptKeywords.keys(), spacesIn);
