@@ -123,6 +123,8 @@ const CLASS = new Uint8Array(0x10000);
   for (const ch of ".-_*'`~^|·•’‘+") CLASS[ch.charCodeAt(0)] = JOINER;
 }
 const SP = 0x20;
+/** Runs longer than this are moved down by a native copy: cheaper than a loop once past its call cost. */
+const NATIVE_COPY = 24;
 // 1 for the leet symbols (digits and @ $ that stand for letters), over all 16-bit codes.
 const LEET_CHAR = new Uint8Array(0x10000);
 const LEET_CODE = new Uint16Array(0x80);
@@ -297,6 +299,8 @@ function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[]
   const joined: number[] = [];
   let joinedFrom = 0;
   let runStart = -1;
+  // A stop for the scans over lower-case letters, which then need no length test.
+  codes[n] = 0;
   for (let r = 0; r < n; r++) {
     const raw = codes[r]!;
     if (direct) {
@@ -332,7 +336,7 @@ function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[]
       // The lower-case ASCII letters that follow (most text) are their own
       // fold, word chars and payload-run chars: copied over as they are.
       let e = r + 1;
-      while (e < n && codes[e]! - 0x61 >>> 0 < 26) e++;
+      while (codes[e]! - 0x61 >>> 0 < 26) e++;
       if (e === r + 1) continue;
       if (c < 0x61 && LEET_CHAR[c] === 1 && w > 1 && isLetter(codes[w - 2]!)) leetish = true;
       if (direct && runStart < 0) runStart = r + 1;
@@ -352,12 +356,17 @@ function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[]
         codes[s] = SP;
         codes[s + 1] = codes[s + 1]! | 0x20;
         e = s + 3;
-        while (e < n && codes[e]! - 0x61 >>> 0 < 26) e++;
+        while (codes[e]! - 0x61 >>> 0 < 26) e++;
       }
       if (w === r + 1) w = e;
+      else if (e - r > NATIVE_COPY) {
+        codes.copyWithin(w, r + 1, e);
+        if (!direct) origin.copyWithin(w, r + 1, e);
+        w += e - r - 1;
+      } else if (direct) for (let k = r + 1; k < e; k++) codes[w++] = codes[k]!;
       else
         for (let k = r + 1; k < e; k++) {
-          if (!direct) origin[w] = origin[k]!;
+          origin[w] = origin[k]!;
           codes[w++] = codes[k]!;
         }
       r = e - 1;
