@@ -14,9 +14,16 @@ function naive(keywords: readonly string[], text: string): string[] {
   return hits.sort();
 }
 
+/** Each hit of one scan, in the order the prefilter lists them. */
+function eachHit(p: KeywordPrefilter, text: string, fn: (keyword: number, end: number, spaces: number) => void): void {
+  const found = p.scan(text);
+  const hits = p.hits;
+  for (let h = 0; h < found * 3; h += 3) fn(hits[h]!, hits[h + 1]!, hits[h + 2]!);
+}
+
 function hitsOf(p: KeywordPrefilter, text: string): string[] {
   const hits: string[] = [];
-  p.scan(text, (k, end) => hits.push(`${k}@${end}`));
+  eachHit(p, text, (k, end) => hits.push(`${k}@${end}`));
   return hits.sort();
 }
 
@@ -49,7 +56,7 @@ test('long text (scanned in two lanes) gives every hit once, in order of its end
       (keywords, text) => {
         const p = new KeywordPrefilter(keywords);
         const ends: number[] = [];
-        p.scan(text, (_k, end) => ends.push(end));
+        eachHit(p, text, (_k, end) => ends.push(end));
         assert.deepEqual(ends, [...ends].sort((a, b) => a - b));
         assert.deepEqual(hitsOf(p, text), naive(keywords, text));
       },
@@ -97,7 +104,7 @@ test('with countSpaces each hit counts the spaces before its end, in one lane or
       (keywords, text) => {
         const list = keywords.filter((k) => k.trim().length > 0).concat('a');
         const counting = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
-        counting.scan(text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
+        eachHit(counting, text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
         // The same hits with or without the count.
         assert.deepEqual(hitsOf(counting, text), hitsOf(new KeywordPrefilter(list, { nonAscii: true }), text));
       },
@@ -111,7 +118,7 @@ test('text longer than the scratch is scanned in slices: a keyword across a slic
   const p = new KeywordPrefilter(['boundary word', 'tail'], { countSpaces: true });
   const text = ' '.repeat(10) + 'x'.repeat(slice - 10 - 6) + 'boundary word' + ' '.repeat(5) + 'tail';
   const hits: string[] = [];
-  p.scan(text, (k, end, spaces) => hits.push(`${k}@${end}:${spaces}`));
+  eachHit(p, text, (k, end, spaces) => hits.push(`${k}@${end}:${spaces}`));
   const boundaryEnd = slice - 6 + 'boundary word'.length;
   assert.deepEqual(hits, [`0@${boundaryEnd}:11`, `1@${text.length}:16`]);
 });

@@ -194,6 +194,20 @@ test('extraction: an anchored rule runs only at hits with a second-group word wi
   }
 });
 
+test('extraction: past the second-group hits a rule keeps, every anchor is tried and matches are still found', () => {
+  const { rule, runs } = countedRule('alpha(?: \\S+){0,2} omega');
+  const matcher = new ExtractionMatcher([rule], { maxDepth: 0, maxBytes: 0 });
+  // Far more second-group hits than are kept, all before the anchors; the match is at the end.
+  const text = 'omega '.repeat(400) + 'alpha x y z w alpha one omega';
+  assert.equal(matcher.match(text).length, 1);
+  // Both anchors ran: with the kept hits overflowed, none is filtered out.
+  assert.equal(runs(), 2);
+  // Below the cap the filter holds: the first anchor has no second-group word in reach.
+  const before = runs();
+  assert.equal(matcher.match('omega '.repeat(20) + 'alpha x y z w alpha one omega').length, 1);
+  assert.equal(runs() - before, 1);
+});
+
 test('extraction: a pattern with no word bound is tried at every anchor', () => {
   const { rule, runs } = countedRule('alpha(?: \\S+)* omega');
   const matcher = new ExtractionMatcher([rule], { maxDepth: 0, maxBytes: 0 });

@@ -7,8 +7,9 @@
 // every character. Text is therefore walked by two lanes at once, one per
 // half: the second lane starts a longest keyword early, which is enough for
 // the automaton to reach the exact state the first lane would have at the
-// half. Its hits are held back and reported after the first lane's, so
-// callers still see every hit in order of its end.
+// half. Each lane notes the states its hits end in; after the walk they are
+// expanded into one list of hits, the first lane's before the second's, so
+// callers get every hit in order of its end (and the loop makes no call).
 //
 // A prefilter made with `countSpaces` also says, with every hit, how many
 // spaces the text holds before its end: in normalized text, where one space
@@ -47,9 +48,6 @@ function copyUnits(text: string, from: number, count: number): number {
   return n;
 }
 
-/** A keyword hit: its index in the constructor list, the offset just after it, and the spaces before that offset (0 unless counted). */
-export type OnHit = (keyword: number, end: number, spaces: number) => void;
-
 export class KeywordPrefilter {
   readonly size: number;
   /** The longest keyword's length: how far back a hit can start. */
@@ -70,8 +68,12 @@ export class KeywordPrefilter {
   /** Keywords ending at a state: outputs[outStart[s] .. outStart[s + 1]). */
   private readonly outStart: Int32Array;
   private readonly outputs: Int32Array;
-  /** The second lane's hits as [keyword, end, spaces, ...], held back until the first lane is done. */
-  private laneHits = new Int32Array(96);
+  /** Hits of the last scan, as (keyword, end, spaces), and how many ints of it they fill. */
+  private hitList = new Int32Array(3 * 256);
+  private found = 0;
+  /** Each lane's hits during a two-lane walk, as (state row, end, spaces). */
+  private laneA = new Int32Array(3 * 128);
+  private laneB = new Int32Array(3 * 128);
 
   /**
    * ASCII letters match in either case. Other characters match only as they
@@ -179,31 +181,39 @@ export class KeywordPrefilter {
   }
 
   /**
-   * Calls onHit for every occurrence: keyword index into the constructor list,
-   * the offset just after the match, and (countSpaces) the number of spaces
-   * before that offset.
+   * Finds every keyword occurrence in `text` and returns how many there are.
+   * They are then in `hits`, in order of their end.
    */
-  scan(text: string, onHit: OnHit): void {
+  scan(text: string): number {
+    this.found = 0;
     // Typed-array reads beat charCodeAt by about a fifth, so the text is
     // copied (natively) into a scratch array first.
     if (!this.countSpaces) {
-      if (text.length <= MAX_SCRATCH && !BEYOND_LATIN1.test(text)) this.scanBytes(text, onHit);
-      else this.scanChars(text, 0, 0, onHit);
-      return;
-    }
-    if (text.length <= MAX_SCRATCH) {
+      if (text.length <= MAX_SCRATCH && !BEYOND_LATIN1.test(text)) this.scanBytes(text);
+      else this.scanChars(text);
+    } else if (text.length <= MAX_SCRATCH) {
       const n = copyUnits(text, 0, text.length);
-      this.scanUnits(n, onHit);
+      this.scanUnits(n);
       units.fill(0, 0, n);
-      return;
+    } else {
+      // Longer text in slices, one lane; the state and the count carry over.
+      let end = { row: 0, spaces: 0 };
+      for (let at = 0; at < text.length; at += MAX_SCRATCH) {
+        const n = copyUnits(text, at, MAX_SCRATCH);
+        end = this.walk(end.row, end.spaces, 0, n, at);
+        units.fill(0, 0, n);
+      }
     }
-    // Longer text in slices, one lane; the state and the count carry over.
-    let end = { row: 0, spaces: 0 };
-    for (let at = 0; at < text.length; at += MAX_SCRATCH) {
-      const n = copyUnits(text, at, MAX_SCRATCH);
-      end = this.walk(end.row, end.spaces, 0, n, at, onHit);
-      units.fill(0, 0, n);
-    }
+    return this.found / 3;
+  }
+
+  /**
+   * The last scan's hits, three ints each: the keyword's index in the
+   * constructor list, the offset just after it, and (countSpaces) the spaces
+   * before that offset. Valid until the next scan.
+   */
+  get hits(): Int32Array {
+    return this.hitList;
   }
 
   /**
@@ -211,18 +221,21 @@ export class KeywordPrefilter {
    * with no space count: in the credential scanner's hot loop the count and
    * the wider copy cost a tenth of its time.
    */
-  private scanBytes(text: string, onHit: OnHit): void {
+  private scanBytes(text: string): void {
     if (bytes.length < text.length) bytes = Buffer.alloc(Math.min(MAX_SCRATCH, Math.max(text.length, bytes.length * 2)));
     const buf = bytes;
     const n = buf.write(text, 0, 'latin1');
-    if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) this.scanChars(text, 0, 0, onHit);
+    if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) this.scanChars(text);
     else {
       const { classOf, next } = this;
       const half = n >> 1;
       let b = half - this.maxLength + 1;
       let rowB = 0;
       for (; b < half; b++) rowB = stateRow(next[rowB + classOf[buf[b]!]!]!);
-      let held = 0;
+      let laneA = this.laneA;
+      let laneB = this.laneB;
+      let ha = 0;
+      let hb = 0;
       let rowA = 0;
       for (let a = 0; a < half; a++, b++) {
         const va = next[rowA + classOf[buf[a]!]!]!;
@@ -234,18 +247,29 @@ export class KeywordPrefilter {
         }
         rowA = stateRow(va);
         rowB = stateRow(vb);
-        if (va < 0) this.report(rowA, a + 1, 0, onHit);
-        if (vb < 0) held = this.hold(rowB, b + 1, 0, held);
+        if (va < 0) {
+          if (ha === laneA.length) laneA = this.laneA = grown(laneA);
+          laneA[ha++] = rowA;
+          laneA[ha++] = a + 1;
+          laneA[ha++] = 0;
+        }
+        if (vb < 0) {
+          if (hb === laneB.length) laneB = this.laneB = grown(laneB);
+          laneB[hb++] = rowB;
+          laneB[hb++] = b + 1;
+          laneB[hb++] = 0;
+        }
       }
-      this.replay(held, 0, onHit);
+      this.emitLane(laneA, ha, 0);
+      this.emitLane(laneB, hb, 0);
       // An odd length leaves lane b one character short.
-      this.scanChars(text, rowB, b, onHit);
+      if (b < n) this.scanChars(text, rowB, b);
     }
     buf.fill(0, 0, n);
   }
 
   /** One lane from `row` over text[from, end), one char at a time, no space count. */
-  private scanChars(text: string, row: number, from: number, onHit: OnHit): void {
+  private scanChars(text: string, row = 0, from = 0): void {
     const { classOf, next } = this;
     for (let i = from, n = text.length; i < n; i++) {
       const v = next[row + classOf[text.charCodeAt(i)]!]!;
@@ -254,15 +278,15 @@ export class KeywordPrefilter {
         continue;
       }
       row = ~v;
-      this.report(row, i + 1, 0, onHit);
+      this.emit(row, i + 1, 0);
     }
   }
 
   /** The code units in units[0, n), in two lanes, counting spaces. */
-  private scanUnits(n: number, onHit: OnHit): void {
+  private scanUnits(n: number): void {
     // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
     if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) {
-      this.walk(0, 0, 0, n, 0, onHit);
+      this.walk(0, 0, 0, n, 0);
       return;
     }
     const text = units;
@@ -272,9 +296,14 @@ export class KeywordPrefilter {
     let b = half - this.maxLength + 1;
     let rowB = 0;
     for (; b < half; b++) rowB = stateRow(next[rowB + classOf[text[b]!]!]!);
-    let held = 0;
+    // Each lane's hits are kept as (state row, end, spaces) and expanded
+    // after the walk: the loop itself then makes no call. Lane b counts the
+    // spaces from the half on; its hits get lane a's count added.
+    let laneA = this.laneA;
+    let laneB = this.laneB;
+    let ha = 0;
+    let hb = 0;
     let rowA = 0;
-    // Lane b counts the spaces from the half on; its held hits get lane a's count added.
     let spacesA = 0;
     let spacesB = 0;
     for (let a = 0; a < half; a++, b++) {
@@ -291,20 +320,31 @@ export class KeywordPrefilter {
       }
       rowA = stateRow(va);
       rowB = stateRow(vb);
-      if (va < 0) this.report(rowA, a + 1, spacesA, onHit);
-      if (vb < 0) held = this.hold(rowB, b + 1, spacesB, held);
+      if (va < 0) {
+        if (ha === laneA.length) laneA = this.laneA = grown(laneA);
+        laneA[ha++] = rowA;
+        laneA[ha++] = a + 1;
+        laneA[ha++] = spacesA;
+      }
+      if (vb < 0) {
+        if (hb === laneB.length) laneB = this.laneB = grown(laneB);
+        laneB[hb++] = rowB;
+        laneB[hb++] = b + 1;
+        laneB[hb++] = spacesB;
+      }
     }
-    this.replay(held, spacesA, onHit);
+    this.emitLane(laneA, ha, 0);
+    this.emitLane(laneB, hb, spacesA);
     // An odd length leaves lane b one character short.
-    this.walk(rowB, spacesA + spacesB, b, n, 0, onHit);
+    this.walk(rowB, spacesA + spacesB, b, n, 0);
   }
 
   /**
    * One lane from `row` over the scratch units[from, to), with `spaces`
-   * spaces before `from`; hits are reported `offset` further on. Returns
+   * spaces before `from`; hits are recorded `offset` further on. Returns
    * where it ends.
    */
-  private walk(row: number, spaces: number, from: number, to: number, offset: number, onHit: OnHit): { row: number; spaces: number } {
+  private walk(row: number, spaces: number, from: number, to: number, offset: number): { row: number; spaces: number } {
     const { classOf, next, spaceOfClass } = this;
     const text = units;
     for (let i = from; i < to; i++) {
@@ -316,43 +356,39 @@ export class KeywordPrefilter {
         continue;
       }
       row = ~v;
-      this.report(row, offset + i + 1, spaces, onHit);
+      this.emit(row, offset + i + 1, spaces);
     }
     return { row, spaces };
   }
 
-  /** Reports the keywords that end in the state at `row`. */
-  private report(row: number, end: number, spaces: number, onHit: OnHit): void {
-    const { outStart, outputs } = this;
-    const st = row / this.classes;
-    for (let o = outStart[st]!, b = outStart[st + 1]!; o < b; o++) onHit(outputs[o]!, end, spaces);
+  /** Records the lane's (state row, end, spaces) hits in `ints` ints, `spaces` added to theirs. */
+  private emitLane(lane: Int32Array, ints: number, spaces: number): void {
+    for (let h = 0; h < ints; h += 3) this.emit(lane[h]!, lane[h + 1]!, lane[h + 2]! + spaces);
   }
 
-  /** Reports lane b's held hits, `spaces` (lane a's count) added to theirs. */
-  private replay(held: number, spaces: number, onHit: OnHit): void {
-    const laneHits = this.laneHits;
-    for (let h = 0; h < held; h += 3) onHit(laneHits[h]!, laneHits[h + 1]!, laneHits[h + 2]! + spaces);
-  }
-
-  /** Appends the keywords that end in the state at `row` to laneHits[0, held); returns the new count. */
-  private hold(row: number, end: number, spaces: number, held: number): number {
+  /** Records the keywords that end in the state at `row` as hits. */
+  private emit(row: number, end: number, spaces: number): void {
     const { outStart, outputs } = this;
     const st = row / this.classes;
     const from = outStart[st]!;
     const to = outStart[st + 1]!;
-    if (this.laneHits.length < held + 3 * (to - from)) {
-      const grown = new Int32Array(Math.max(this.laneHits.length * 2, held + 3 * (to - from)));
-      grown.set(this.laneHits.subarray(0, held));
-      this.laneHits = grown;
-    }
-    const laneHits = this.laneHits;
+    let list = this.hitList;
+    let f = this.found;
+    if (f + 3 * (to - from) > list.length) list = this.hitList = grown(list, f + 3 * (to - from));
     for (let o = from; o < to; o++) {
-      laneHits[held++] = outputs[o]!;
-      laneHits[held++] = end;
-      laneHits[held++] = spaces;
+      list[f++] = outputs[o]!;
+      list[f++] = end;
+      list[f++] = spaces;
     }
-    return held;
+    this.found = f;
   }
+}
+
+/** A copy of `list` with room for at least `size` ints (twice its length by default). */
+function grown(list: Int32Array<ArrayBuffer>, size = 0): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.max(list.length * 2, size));
+  next.set(list);
+  return next;
 }
 
 /** A table entry's row, whether or not keywords end in its state. */

@@ -59,20 +59,6 @@ export class SecretScanner {
   private windows: Map<number, number[]> | undefined;
   /** Per rule: the keyword start last tried, so a rule runs once per position. */
   private readonly lastTried: Int32Array;
-  private readonly onHit = (keyword: number, end: number): void => {
-    const start = end - this.keywordLength[keyword]!;
-    for (const r of this.keywordRules[keyword]!) {
-      const rule = this.rules[r]!;
-      if (rule.sticky) {
-        // Anchored rule: one sticky attempt right where the keyword starts.
-        if (this.lastTried[r] === start) continue;
-        this.lastTried[r] = start;
-        this.matchAt(this.text, rule, start, this.candidates);
-      } else {
-        this.addWindow(r, rule, start);
-      }
-    }
-  };
 
   constructor(pack: RulePack, opts: ScannerOptions = {}) {
     const disabled = new Set(opts.disabledRules ?? []);
@@ -106,9 +92,11 @@ export class SecretScanner {
     this.candidates = [];
     this.windows = undefined;
     this.lastTried.fill(-1);
-    this.prefilter.scan(text, this.onHit);
+    const found = this.prefilter.scan(text);
+    const hits = this.prefilter.hits;
+    for (let h = 0; h < found * 3; h += 3) this.onHit(hits[h]!, hits[h + 1]!);
     const candidates = this.candidates;
-    // Filled by onHit during the prefilter pass (TypeScript cannot see that).
+    // Filled by onHit (TypeScript cannot see that).
     const windows = this.windows as Map<number, number[]> | undefined;
     if (windows) {
       for (const [r, list] of windows) {
@@ -119,6 +107,22 @@ export class SecretScanner {
     this.text = '';
     this.candidates = [];
     return candidates.length === 0 ? candidates : resolveOverlaps(candidates);
+  }
+
+  /** Takes one keyword hit: anchored rules are tried at its start, the others get a window around it. */
+  private onHit(keyword: number, end: number): void {
+    const start = end - this.keywordLength[keyword]!;
+    for (const r of this.keywordRules[keyword]!) {
+      const rule = this.rules[r]!;
+      if (rule.sticky) {
+        // Anchored rule: one sticky attempt right where the keyword starts.
+        if (this.lastTried[r] === start) continue;
+        this.lastTried[r] = start;
+        this.matchAt(this.text, rule, start, this.candidates);
+      } else {
+        this.addWindow(r, rule, start);
+      }
+    }
   }
 
   /** Rules that cannot be anchored search a window around each keyword hit; overlapping windows merge. */

@@ -54,8 +54,8 @@ const MAX_WINDOWS = 4;
 const MAX_SEGMENT = 512;
 /** Hit positions kept per anchored rule; past them it falls back to a search. */
 const MAX_ANCHORS = 200;
-/** Second-group hits kept per view; past them every anchor is tried. */
-const MAX_ALSO = 1024;
+/** Second-group hits kept per rule and view; past them every anchor of the rule is tried. */
+const MAX_ALSO = 128;
 /** Rules that can span more words than this gain nothing from the word check. */
 const MAX_WORD_REACH = 64;
 
@@ -90,6 +90,8 @@ export class ExtractionMatcher {
   /** SCRIPT_* bits of the view being matched. */
   private viewScripts = 0;
   private readonly needsAlso: Uint8Array;
+  /** Per rule, for the view being matched: 1 unless it has a second group and no hit of it. */
+  private readonly live: Uint8Array;
   private readonly segmenter: Segmenter;
   private readonly minScore: number;
   // Per-view scratch, reset by every matchView (matching is synchronous).
@@ -109,47 +111,64 @@ export class ExtractionMatcher {
    * hold (-1: no bound, every anchor is tried).
    */
   private readonly wordReach: Int32Array;
-  /** alsoOf[r * keywords + k] is 1 when keyword k is in rule r's second group (rules with a word reach only). */
-  private readonly alsoOf: Uint8Array;
-  /** 1 for the keywords in the second group of a rule with a word reach: their hits are kept. */
-  private readonly keptAlso: Uint8Array;
-  /** The view's kept second-group hits, in order of end: keyword, end, start, word position. */
+  /**
+   * Per rule with a word reach, the view's hits of its second group in order
+   * of end, MAX_ALSO a rule: end, start, word position.
+   */
   private readonly alsoHits: Int32Array;
-  /** How many (MAX_ALSO + 1: overflowed, every anchor is tried). */
-  private alsoCount = 0;
+  /** How many per rule (MAX_ALSO + 1: overflowed, every anchor is tried). */
+  private readonly alsoCount: Int32Array;
   private readonly also: Uint8Array;
   /** Distinct rot13-spelled keywords seen; two make the rot13 view worth scanning. */
   private rot13Hits = 0;
   private lastRot13 = -1;
-  private readonly onHit = (k: number, end: number, spaces: number): void => {
+  /**
+   * First look at one keyword hit of the main prefilter (its keyword, the
+   * offset after it, the spaces before that): rot13 spellings, and hits of
+   * second groups.
+   */
+  private secondGroupAt(k: number, end: number, spaces: number): void {
     if (k >= this.rot13From) {
       if (k >= this.rot13Named) this.rot13Hits += 2;
       else if (k !== this.lastRot13) this.rot13Hits++;
       this.lastRot13 = k;
       return;
     }
+    const { alsoRules, also, wordReach, alsoCount, alsoHits } = this;
+    for (let i = alsoRules.start[k]!, e = alsoRules.start[k + 1]!; i < e; i++) {
+      const r = alsoRules.rules[i]!;
+      also[r] = 1;
+      if (wordReach[r]! < 0) continue;
+      const c = alsoCount[r]!;
+      if (c < MAX_ALSO) {
+        const at = (r * MAX_ALSO + c) * 3;
+        alsoHits[at] = end;
+        alsoHits[at + 1] = end - this.keywordLength[k]!;
+        alsoHits[at + 2] = spaces - this.keywordSpaces[k]!;
+      }
+      if (c <= MAX_ALSO) alsoCount[r] = c + 1;
+    }
+  }
+
+  /** Second look at the same hit: a keyword hit of each rule that can still match (`live`). */
+  private firstGroupAt(k: number, end: number, spaces: number): void {
+    if (k >= this.rot13From) return;
+    const { keywordRules, live } = this;
     const start = end - this.keywordLength[k]!;
     const words = spaces - this.keywordSpaces[k]!;
-    const { keywordRules, alsoRules } = this;
-    for (let i = keywordRules.start[k]!, e = keywordRules.start[k + 1]!; i < e; i++) this.keywordAt(keywordRules.rules[i]!, start, words);
-    for (let i = alsoRules.start[k]!, e = alsoRules.start[k + 1]!; i < e; i++) this.also[alsoRules.rules[i]!] = 1;
-    if (this.keptAlso[k] === 1 && this.alsoCount <= MAX_ALSO) {
-      const at = this.alsoCount++ * 4;
-      if (at < MAX_ALSO * 4) {
-        const hits = this.alsoHits;
-        hits[at] = k;
-        hits[at + 1] = end;
-        hits[at + 2] = start;
-        hits[at + 3] = words;
-      }
+    for (let i = keywordRules.start[k]!, e = keywordRules.start[k + 1]!; i < e; i++) {
+      const r = keywordRules.rules[i]!;
+      if (live[r] === 1) this.keywordAt(r, start, words);
     }
-  };
-  private readonly onScriptHit = (k: number, end: number, spaces: number): void => {
+  }
+
+  /** Takes one keyword hit of the script prefilter. */
+  private onScriptHit(k: number, end: number, spaces: number): void {
     const rules = this.scriptKeywordRules[k]!;
     const start = end - this.scriptKeywordLength[k]!;
     const words = spaces - this.scriptKeywordSpaces[k]!;
     for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.keywordAt(r, start, words);
-  };
+  }
 
   /** Records a hit of one of rule r's keywords at `start`, `words` spaces into the view. */
   private keywordAt(r: number, start: number, words: number): void {
@@ -212,6 +231,7 @@ export class ExtractionMatcher {
     this.scriptKeywordScripts = scriptKeywordScripts;
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
+    this.live = new Uint8Array(rules.length);
     this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
     this.first = new Int32Array(rules.length);
     this.windows = new Int32Array(rules.length * MAX_WINDOWS);
@@ -224,16 +244,8 @@ export class ExtractionMatcher {
       const reach = r.sticky && r.alsoKeywords.length > 0 ? maxSpaces(r.sticky.source) : Infinity;
       return reach <= MAX_WORD_REACH ? reach : -1;
     });
-    this.alsoOf = new Uint8Array(rules.length * all.length);
-    this.keptAlso = new Uint8Array(all.length);
-    keywords.forEach((k, i) => {
-      for (const r of index.get(k)!.also) {
-        if (this.wordReach[r]! < 0) continue;
-        this.alsoOf[r * all.length + i] = 1;
-        this.keptAlso[i] = 1;
-      }
-    });
-    this.alsoHits = new Int32Array(MAX_ALSO * 4);
+    this.alsoHits = new Int32Array(rules.length * MAX_ALSO * 3);
+    this.alsoCount = new Int32Array(rules.length);
     this.also = new Uint8Array(rules.length);
   }
 
@@ -271,14 +283,25 @@ export class ExtractionMatcher {
     also.fill(0);
     this.windowCount.fill(0);
     this.anchorCount.fill(0);
-    this.alsoCount = 0;
+    this.alsoCount.fill(0);
     this.rot13Hits = 0;
     this.lastRot13 = -1;
-    this.prefilter.scan(view, this.onHit);
+    const found = this.prefilter.scan(view);
+    const keywordHits = this.prefilter.hits;
+    // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
+    for (let h = 0; h < found * 3; h += 3) this.secondGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
+    const { live, needsAlso } = this;
+    for (let r = 0; r < live.length; r++) live[r] = needsAlso[r] === 0 || also[r] === 1 ? 1 : 0;
+    for (let h = 0; h < found * 3; h += 3) this.firstGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
     const rot13Seen = this.rot13Hits >= 2;
     if (scripts !== 0) {
       this.viewScripts = scripts;
-      if ((scripts & this.scriptKeywordScripts) !== 0) this.scriptPrefilter!.scan(view, this.onScriptHit);
+      if ((scripts & this.scriptKeywordScripts) !== 0) {
+        const script = this.scriptPrefilter!;
+        const n = script.scan(view);
+        const scriptHits = script.hits;
+        for (let h = 0; h < n * 3; h += 3) this.onScriptHit(scriptHits[h]!, scriptHits[h + 1]!, scriptHits[h + 2]!);
+      }
       for (const r of this.mixedScriptRules) {
         if ((rules[r]!.scripts & scripts) === 0) continue;
         // Hits of its ASCII keywords came first; a search from the start covers both kinds.
@@ -350,17 +373,19 @@ export class ExtractionMatcher {
     const sticky = rule.sticky;
     const anchors = this.anchorCount[r]!;
     if (sticky && anchors > 0 && anchors <= MAX_ANCHORS) {
-      const reach = this.alsoCount <= MAX_ALSO ? this.wordReach[r]! : -1;
+      const alsoCount = this.alsoCount[r]!;
+      const reach = alsoCount <= MAX_ALSO ? this.wordReach[r]! : -1;
       const { anchors: starts, anchorWords, alsoHits } = this;
       const lag = 1 - this.maxKeywordLength;
       // Anchors come in order of their end, so a second-group hit that ends a
       // longest keyword before one anchor's start is behind every later one too.
-      let from = 0;
+      let from = r * MAX_ALSO * 3;
+      const to = from + alsoCount * 3;
       for (let k = r * MAX_ANCHORS, last = k + anchors; k < last; k++) {
         const at = starts[k]!;
         if (reach >= 0) {
-          while (from < this.alsoCount && alsoHits[from * 4 + 1]! <= at + lag) from++;
-          if (!this.alsoWithin(r, from, at, anchorWords[k]! + reach)) continue;
+          while (from < to && alsoHits[from]! <= at + lag) from += 3;
+          if (!this.alsoWithin(from, to, at, anchorWords[k]! + reach)) continue;
         }
         sticky.lastIndex = at;
         const m = sticky.exec(view);
@@ -392,19 +417,18 @@ export class ExtractionMatcher {
   }
 
   /**
-   * Whether a hit of rule r's second group, from the `from`th kept one on,
-   * starts at or after `start` and at most at word position `limit`: where a
-   * match from `start` can hold it.
+   * Whether one of a rule's second-group hits in alsoHits[from, to) starts at
+   * or after `start` and at most at word position `limit`: where a match
+   * from `start` can hold it.
    */
-  private alsoWithin(r: number, from: number, start: number, limit: number): boolean {
-    const { alsoHits, alsoOf } = this;
-    const row = r * this.keywordLength.length;
+  private alsoWithin(from: number, to: number, start: number, limit: number): boolean {
+    const { alsoHits } = this;
     // Later hits end later, so past this word position none can start in reach.
     const beyond = limit + this.maxKeywordSpaces;
-    for (let i = from * 4, n = this.alsoCount * 4; i < n; i += 4) {
-      const words = alsoHits[i + 3]!;
+    for (let i = from; i < to; i += 3) {
+      const words = alsoHits[i + 2]!;
       if (words > beyond) return false;
-      if (words <= limit && alsoOf[row + alsoHits[i]!] === 1 && alsoHits[i + 2]! >= start) return true;
+      if (words <= limit && alsoHits[i + 1]! >= start) return true;
     }
     return false;
   }
