@@ -90,8 +90,10 @@ export class ExtractionMatcher {
   /** SCRIPT_* bits of the view being matched. */
   private viewScripts = 0;
   private readonly needsAlso: Uint8Array;
-  /** Per rule, for the view being matched: 1 unless it has a second group and no hit of it. */
+  /** Per rule, for the view being matched: 1 when its keyword hits are taken now (see matchView). */
   private readonly live: Uint8Array;
+  /** 1 for the rules of positive weight. */
+  private readonly positive: Uint8Array;
   private readonly segmenter: Segmenter;
   private readonly minScore: number;
   // Per-view scratch, reset by every matchView (matching is synchronous).
@@ -150,7 +152,22 @@ export class ExtractionMatcher {
     }
   }
 
-  /** Second look at the same hit: a keyword hit of each rule that can still match (`live`). */
+  /**
+   * Marks `live` the rules whose keyword hits the next pass takes: those with
+   * no second group or a hit of it, and of positive weight (`sign` 1), the
+   * others (0) or either (-1).
+   */
+  private markLive(sign: number): void {
+    const { live, needsAlso, also, positive } = this;
+    for (let r = 0; r < live.length; r++) live[r] = (needsAlso[r] === 0 || also[r] === 1) && (sign < 0 || positive[r] === sign) ? 1 : 0;
+  }
+
+  /** The main prefilter's hits as keyword hits of the rules marked `live`. */
+  private takeAnchors(keywordHits: Int32Array, count: number): void {
+    for (let h = 0; h < count * 3; h += 3) this.firstGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
+  }
+
+  /** Second look at one hit: a keyword hit of each of its rules marked `live`. */
   private firstGroupAt(k: number, end: number, spaces: number): void {
     if (k >= this.rot13From) return;
     const { keywordRules, live } = this;
@@ -232,6 +249,7 @@ export class ExtractionMatcher {
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
     this.live = new Uint8Array(rules.length);
+    this.positive = Uint8Array.from(rules, (r) => (r.weight > 0 ? 1 : 0));
     this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
     this.first = new Int32Array(rules.length);
     this.windows = new Int32Array(rules.length * MAX_WINDOWS);
@@ -286,13 +304,14 @@ export class ExtractionMatcher {
     this.alsoCount.fill(0);
     this.rot13Hits = 0;
     this.lastRot13 = -1;
-    const found = this.prefilter.scan(view);
+    const keywordCount = this.prefilter.scan(view);
     const keywordHits = this.prefilter.hits;
     // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
-    for (let h = 0; h < found * 3; h += 3) this.secondGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
-    const { live, needsAlso } = this;
-    for (let r = 0; r < live.length; r++) live[r] = needsAlso[r] === 0 || also[r] === 1 ? 1 : 0;
-    for (let h = 0; h < found * 3; h += 3) this.firstGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
+    for (let h = 0; h < keywordCount * 3; h += 3) this.secondGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
+    // Negative rules matter only once the positive ones reach the minimum score: their hits wait till then.
+    const deferNegative = this.minScore > 0;
+    this.markLive(deferNegative ? 1 : -1);
+    this.takeAnchors(keywordHits, keywordCount);
     const rot13Seen = this.rot13Hits >= 2;
     if (scripts !== 0) {
       this.viewScripts = scripts;
@@ -320,11 +339,17 @@ export class ExtractionMatcher {
     let score = 0;
     for (const h of hits) score += h.rule.weight;
     // Positive rules first; negative ones only matter once the positives reach the threshold.
-    for (const positive of [true, false]) {
-      if (!positive && score < this.minScore) break;
+    for (const pass of [1, 0]) {
+      if (pass === 0 && score < this.minScore) break;
+      if (pass === 0 && deferNegative) {
+        this.markLive(0);
+        // A mixed-script rule whose script is in the view is searched from the start: it takes no anchors.
+        for (const r of this.mixedScriptRules) if ((rules[r]!.scripts & scripts) !== 0) this.live[r] = 0;
+        this.takeAnchors(keywordHits, keywordCount);
+      }
       for (let r = 0; r < first.length; r++) {
         const rule = rules[r]!;
-        if (first[r] === -1 || rule.weight > 0 !== positive || hits.some((h) => h.rule === rule)) continue;
+        if (first[r] === -1 || this.positive[r] !== pass || hits.some((h) => h.rule === rule)) continue;
         const found = this.find(rule, r, view);
         if (!found) continue;
         score += rule.weight;
