@@ -125,30 +125,34 @@ export class ExtractionMatcher {
   private rot13Hits = 0;
   private lastRot13 = -1;
   /**
-   * First look at one keyword hit of the main prefilter (its keyword, the
-   * offset after it, the spaces before that): rot13 spellings, and hits of
-   * second groups.
+   * First pass over the main prefilter's hits (keyword, end, spaces, three
+   * ints each): rot13 spellings, and the hits of second groups.
    */
-  private secondGroupAt(k: number, end: number, spaces: number): void {
-    if (k >= this.rot13From) {
-      if (k >= this.rot13Named) this.rot13Hits += 2;
-      else if (k !== this.lastRot13) this.rot13Hits++;
-      this.lastRot13 = k;
-      return;
-    }
-    const { alsoRules, also, wordReach, alsoCount, alsoHits } = this;
-    for (let i = alsoRules.start[k]!, e = alsoRules.start[k + 1]!; i < e; i++) {
-      const r = alsoRules.rules[i]!;
-      also[r] = 1;
-      if (wordReach[r]! < 0) continue;
-      const c = alsoCount[r]!;
-      if (c < MAX_ALSO) {
-        const at = (r * MAX_ALSO + c) * 3;
-        alsoHits[at] = end;
-        alsoHits[at + 1] = end - this.keywordLength[k]!;
-        alsoHits[at + 2] = spaces - this.keywordSpaces[k]!;
+  private takeSecondGroups(keywordHits: Int32Array, count: number): void {
+    const { alsoRules, also, wordReach, alsoCount, alsoHits, keywordLength, keywordSpaces, rot13From } = this;
+    const { start: ruleFrom, rules: alsoOf } = alsoRules;
+    for (let h = 0; h < count * 3; h += 3) {
+      const k = keywordHits[h]!;
+      if (k >= rot13From) {
+        if (k >= this.rot13Named) this.rot13Hits += 2;
+        else if (k !== this.lastRot13) this.rot13Hits++;
+        this.lastRot13 = k;
+        continue;
       }
-      if (c <= MAX_ALSO) alsoCount[r] = c + 1;
+      for (let i = ruleFrom[k]!, e = ruleFrom[k + 1]!; i < e; i++) {
+        const r = alsoOf[i]!;
+        also[r] = 1;
+        if (wordReach[r]! < 0) continue;
+        const c = alsoCount[r]!;
+        if (c < MAX_ALSO) {
+          const at = (r * MAX_ALSO + c) * 3;
+          const end = keywordHits[h + 1]!;
+          alsoHits[at] = end;
+          alsoHits[at + 1] = end - keywordLength[k]!;
+          alsoHits[at + 2] = keywordHits[h + 2]! - keywordSpaces[k]!;
+        }
+        if (c <= MAX_ALSO) alsoCount[r] = c + 1;
+      }
     }
   }
 
@@ -162,20 +166,19 @@ export class ExtractionMatcher {
     for (let r = 0; r < live.length; r++) live[r] = (needsAlso[r] === 0 || also[r] === 1) && (sign < 0 || positive[r] === sign) ? 1 : 0;
   }
 
-  /** The main prefilter's hits as keyword hits of the rules marked `live`. */
+  /** A pass over the main prefilter's hits: keyword hits of the rules marked `live`. */
   private takeAnchors(keywordHits: Int32Array, count: number): void {
-    for (let h = 0; h < count * 3; h += 3) this.firstGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
-  }
-
-  /** Second look at one hit: a keyword hit of each of its rules marked `live`. */
-  private firstGroupAt(k: number, end: number, spaces: number): void {
-    if (k >= this.rot13From) return;
-    const { keywordRules, live } = this;
-    const start = end - this.keywordLength[k]!;
-    const words = spaces - this.keywordSpaces[k]!;
-    for (let i = keywordRules.start[k]!, e = keywordRules.start[k + 1]!; i < e; i++) {
-      const r = keywordRules.rules[i]!;
-      if (live[r] === 1) this.keywordAt(r, start, words);
+    const { keywordRules, live, keywordLength, keywordSpaces, rot13From } = this;
+    const { start: ruleFrom, rules: ruleOf } = keywordRules;
+    for (let h = 0; h < count * 3; h += 3) {
+      const k = keywordHits[h]!;
+      if (k >= rot13From) continue;
+      const start = keywordHits[h + 1]! - keywordLength[k]!;
+      const words = keywordHits[h + 2]! - keywordSpaces[k]!;
+      for (let i = ruleFrom[k]!, e = ruleFrom[k + 1]!; i < e; i++) {
+        const r = ruleOf[i]!;
+        if (live[r] === 1) this.keywordAt(r, start, words);
+      }
     }
   }
 
@@ -307,7 +310,7 @@ export class ExtractionMatcher {
     const keywordCount = this.prefilter.scan(view);
     const keywordHits = this.prefilter.hits;
     // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
-    for (let h = 0; h < keywordCount * 3; h += 3) this.secondGroupAt(keywordHits[h]!, keywordHits[h + 1]!, keywordHits[h + 2]!);
+    this.takeSecondGroups(keywordHits, keywordCount);
     // Negative rules matter only once the positive ones reach the minimum score: their hits wait till then.
     const deferNegative = this.minScore > 0;
     this.markLive(deferNegative ? 1 : -1);
