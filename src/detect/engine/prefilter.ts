@@ -363,24 +363,30 @@ export class KeywordPrefilter {
 
   /** Records the lane's (state row, end, spaces) hits in `ints` ints, `spaces` added to theirs. */
   private emitLane(lane: Int32Array, ints: number, spaces: number): void {
-    for (let h = 0; h < ints; h += 3) this.emit(lane[h]!, lane[h + 1]!, lane[h + 2]! + spaces);
+    let f = this.found;
+    for (let h = 0; h < ints; h += 3) f = this.expand(lane[h]!, lane[h + 1]!, lane[h + 2]! + spaces, f);
+    this.found = f;
   }
 
   /** Records the keywords that end in the state at `row` as hits. */
   private emit(row: number, end: number, spaces: number): void {
+    this.found = this.expand(row, end, spaces, this.found);
+  }
+
+  /** Writes the keywords that end in the state at `row` into the hit list from int `f` on; returns where they end. */
+  private expand(row: number, end: number, spaces: number, f: number): number {
     const { outStart, outputs } = this;
     const st = row / this.classes;
     const from = outStart[st]!;
     const to = outStart[st + 1]!;
     let list = this.hitList;
-    let f = this.found;
     if (f + 3 * (to - from) > list.length) list = this.hitList = grown(list, f + 3 * (to - from));
     for (let o = from; o < to; o++) {
       list[f++] = outputs[o]!;
       list[f++] = end;
       list[f++] = spaces;
     }
-    this.found = f;
+    return f;
   }
 }
 
