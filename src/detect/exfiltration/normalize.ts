@@ -153,14 +153,18 @@ function unitFold(unit: number): number {
   return f;
 }
 
+/** The script bit of each BMP code unit (scriptOf), for the per-char scan below. */
+const UNIT_SCRIPT = Uint8Array.from({ length: 0x10000 }, (_, u) => scriptOf(u));
+
 /** SCRIPT_* bits of the non-ASCII units, or -1 when one of them does not fold to exactly one unit. */
 function scriptsIfOneToOne(codes: Uint16Array, len: number): number {
   let scripts = 0;
   for (let i = 0; i < len; i++) {
     const u = codes[i]!;
     if (u < 0x80) continue;
-    if (unitFold(u) === COMPLEX) return -1;
-    scripts |= scriptOf(u);
+    const f = UNIT_FOLD[u]!;
+    if (f === COMPLEX || (f === 0 && unitFold(u) === COMPLEX)) return -1;
+    scripts |= UNIT_SCRIPT[u]!;
   }
   return scripts;
 }
