@@ -113,6 +113,28 @@ test('with countSpaces each hit counts the spaces before its end, in one lane or
   );
 });
 
+test('scanCodes over code units finds what scan finds in the string, spaces included', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
+      fc.stringMatching(/^[a-c é日]{0,1200}$/),
+      (keywords, text) => {
+        const list = keywords.filter((k) => k.trim().length > 0).concat('a');
+        const p = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
+        const fromString: string[] = [];
+        eachHit(p, text, (k, end, spaces) => fromString.push(`${k}@${end}:${spaces}`));
+        const codes = Uint16Array.from(text, (ch) => ch.charCodeAt(0));
+        const found = p.scanCodes(codes, codes.length);
+        const fromCodes: string[] = [];
+        for (let h = 0; h < found * 3; h += 3) fromCodes.push(`${p.hits[h]}@${p.hits[h + 1]}:${p.hits[h + 2]}`);
+        assert.deepEqual(fromCodes, fromString);
+      },
+    ),
+    { numRuns: 200 },
+  );
+  assert.throws(() => new KeywordPrefilter(['a']).scanCodes(new Uint16Array(1), 1), /countSpaces/);
+});
+
 test('text longer than the scratch is scanned in slices: a keyword across a slice boundary is found, spaces still add up', () => {
   const slice = 1 << 20;
   const p = new KeywordPrefilter(['boundary word', 'tail'], { countSpaces: true });

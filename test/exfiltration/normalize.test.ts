@@ -32,6 +32,21 @@ test('normalize: the offset map points back into the original text', () => {
   assert.equal(n.map[n.text.length], original.length);
 });
 
+test('normalize: a visitor reads the normalized text as code units, which are cleared after it', () => {
+  for (const [, input] of cases) {
+    let seen: string | undefined;
+    let units: Uint16Array | undefined;
+    let length = 0;
+    const out = normalize(input, (u, n) => {
+      seen = String.fromCharCode(...u.subarray(0, n));
+      units = u;
+      length = n;
+    });
+    assert.equal(seen, out.text, input);
+    assert.ok(units!.subarray(0, length).every((c) => c === 0), `scratch cleared after ${JSON.stringify(input)}`);
+  }
+});
+
 test('normalize: words joined from spaced-out letters are reported for segmentation', () => {
   const n = normalize('ok f o r g e t t h a t now');
   assert.equal(n.text, 'ok forgetthat now');

@@ -193,17 +193,28 @@ export class KeywordPrefilter {
       else this.scanChars(text);
     } else if (text.length <= MAX_SCRATCH) {
       const n = copyUnits(text, 0, text.length);
-      this.scanUnits(n);
+      this.scanUnits(units, n);
       units.fill(0, 0, n);
     } else {
       // Longer text in slices, one lane; the state and the count carry over.
       let end = { row: 0, spaces: 0 };
       for (let at = 0; at < text.length; at += MAX_SCRATCH) {
         const n = copyUnits(text, at, MAX_SCRATCH);
-        end = this.walk(end.row, end.spaces, 0, n, at);
+        end = this.walk(units, end.row, end.spaces, 0, n, at);
         units.fill(0, 0, n);
       }
     }
+    return this.found / 3;
+  }
+
+  /**
+   * The same for text given as its UTF-16 code units, codes[0, length),
+   * read where they are (prefilters made with `countSpaces`).
+   */
+  scanCodes(codes: Uint16Array, length: number): number {
+    if (!this.countSpaces) throw new Error('scanCodes needs a prefilter made with countSpaces');
+    this.found = 0;
+    this.scanUnits(codes, length);
     return this.found / 3;
   }
 
@@ -282,14 +293,13 @@ export class KeywordPrefilter {
     }
   }
 
-  /** The code units in units[0, n), in two lanes, counting spaces. */
-  private scanUnits(n: number): void {
+  /** The code units in text[0, n), in two lanes, counting spaces. */
+  private scanUnits(text: Uint16Array, n: number): void {
     // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
     if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) {
-      this.walk(0, 0, 0, n, 0);
+      this.walk(text, 0, 0, 0, n, 0);
       return;
     }
-    const text = units;
     const { classOf, next, classSpaced } = this;
     const half = n >> 1;
     // Lane b starts early enough to be in the exact state by the time it reaches the half.
@@ -336,17 +346,16 @@ export class KeywordPrefilter {
     this.emitLane(laneA, ha, 0);
     this.emitLane(laneB, hb, spacesA);
     // An odd length leaves lane b one character short.
-    this.walk(rowB, spacesA + spacesB, b, n, 0);
+    this.walk(text, rowB, spacesA + spacesB, b, n, 0);
   }
 
   /**
-   * One lane from `row` over the scratch units[from, to), with `spaces`
+   * One lane from `row` over text[from, to), with `spaces`
    * spaces before `from`; hits are recorded `offset` further on. Returns
    * where it ends.
    */
-  private walk(row: number, spaces: number, from: number, to: number, offset: number): { row: number; spaces: number } {
+  private walk(text: Uint16Array, row: number, spaces: number, from: number, to: number, offset: number): { row: number; spaces: number } {
     const { classOf, next, spaceOfClass } = this;
-    const text = units;
     for (let i = from; i < to; i++) {
       const cls = classOf[text[i]!]!;
       spaces += spaceOfClass[cls]!;

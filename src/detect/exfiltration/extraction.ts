@@ -278,8 +278,10 @@ export class ExtractionMatcher {
   }
 
   private matchAt(text: string, depth: number, span: Span | undefined, hits: RuleHit[], budget: { budget: number }): void {
-    const norm = normalize(text);
-    const rot13Seen = this.matchView(norm.text, norm, norm.scripts, span?.via ?? 'text', span, hits);
+    // The main prefilter reads the normalized text where normalization leaves it: no copy.
+    let found = 0;
+    const norm = normalize(text, (units, length) => (found = this.prefilter.scanCodes(units, length)));
+    const rot13Seen = this.matchView(norm.text, norm, norm.scripts, span?.via ?? 'text', span, hits, found);
     const leet = norm.leetish ? leetView(norm.text) : undefined;
     if (leet !== undefined) this.matchView(leet, norm, norm.scripts, span?.via ?? 'leet', span, hits);
     if (rot13Seen) this.matchView(rot13(norm.text), norm, 0, span?.via ?? 'rot13', span, hits);
@@ -296,9 +298,11 @@ export class ExtractionMatcher {
 
   /**
    * Runs the candidate rules on one view; returns whether a rot13-spelled
-   * keyword was seen. `offsets` maps view chars back to the original text.
+   * keyword was seen. `offsets` maps view chars back to the original text;
+   * `scanned`, when given, is the count of the main prefilter's hits already
+   * found in the view.
    */
-  private matchView(view: string, offsets: OffsetMap, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[]): boolean {
+  private matchView(view: string, offsets: OffsetMap, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[], scanned?: number): boolean {
     const { first, also, rules } = this;
     first.fill(-1);
     also.fill(0);
@@ -307,7 +311,7 @@ export class ExtractionMatcher {
     this.alsoCount.fill(0);
     this.rot13Hits = 0;
     this.lastRot13 = -1;
-    const keywordCount = this.prefilter.scan(view);
+    const keywordCount = scanned ?? this.prefilter.scan(view);
     const keywordHits = this.prefilter.hits;
     // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
     this.takeSecondGroups(keywordHits, keywordCount);

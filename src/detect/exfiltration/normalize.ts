@@ -480,8 +480,10 @@ class Normalized implements NormalizedText {
  * Normalizes `text` for rule matching: folds each code point, then
  * collapses the result (see collapse). Text whose code units each fold to
  * one unit (nearly all of it) takes a single pass over a native copy of it.
+ * `visit`, when given, reads the normalized text's code units,
+ * units[0, length), before the scratch that holds them is cleared.
  */
-export function normalize(text: string): NormalizedText {
+export function normalize(text: string, visit?: (units: Uint16Array, length: number) => void): NormalizedText {
   const len = text.length;
   ensureScratch(len + 16);
   scratchBytes.write(text, 0, len * 2, 'utf16le');
@@ -495,6 +497,7 @@ export function normalize(text: string): NormalizedText {
   const { length, leetish, joined, openRun } = collapse(n, direct ? UNIT_FOLD : SAME_UNIT, runs, shifts);
   if (openRun >= 0 && len - openRun >= MIN_RUN) runs.push(openRun, len);
   const out = toStr(length);
+  visit?.(scratchCodes, length);
   scratchCodes.fill(0, 0, Math.max(n, len));
   if (shifts) return new Normalized(out, scripts, runs, leetish, joined, len, shifts);
   scratchOrigin[length] = len;
