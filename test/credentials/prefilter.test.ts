@@ -96,7 +96,7 @@ test('text beyond Latin-1 is scanned per character: no hits from a code unit tha
   assert.deepEqual(hitsOf(p, '日本 password'), ['0@11']);
 });
 
-test('with countSpaces each hit counts the spaces before its end, in one lane or two', () => {
+test('with countSpaces each hit counts the spaces before its end, in one lane or two, from a string or its code units', () => {
   fc.assert(
     fc.property(
       fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
@@ -104,33 +104,22 @@ test('with countSpaces each hit counts the spaces before its end, in one lane or
       (keywords, text) => {
         const list = keywords.filter((k) => k.trim().length > 0).concat('a');
         const counting = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
-        eachHit(counting, text, (_k, end, spaces) => assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`));
+        const fromString: string[] = [];
+        eachHit(counting, text, (k, end, spaces) => {
+          assert.equal(spaces, text.slice(0, end).split(' ').length - 1, `end ${end}`);
+          fromString.push(`${k}@${end}:${spaces}`);
+        });
         // The same hits with or without the count.
         assert.deepEqual(hitsOf(counting, text), hitsOf(new KeywordPrefilter(list, { nonAscii: true }), text));
-      },
-    ),
-    { numRuns: 300 },
-  );
-});
-
-test('scanCodes over code units finds what scan finds in the string, spaces included', () => {
-  fc.assert(
-    fc.property(
-      fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
-      fc.stringMatching(/^[a-c é日]{0,1200}$/),
-      (keywords, text) => {
-        const list = keywords.filter((k) => k.trim().length > 0).concat('a');
-        const p = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
-        const fromString: string[] = [];
-        eachHit(p, text, (k, end, spaces) => fromString.push(`${k}@${end}:${spaces}`));
+        // And from the text's code units, read where they are.
         const codes = Uint16Array.from(text, (ch) => ch.charCodeAt(0));
-        const found = p.scanCodes(codes, codes.length);
+        const found = counting.scanCodes(codes, codes.length);
         const fromCodes: string[] = [];
-        for (let h = 0; h < found * 3; h += 3) fromCodes.push(`${p.hits[h]}@${p.hits[h + 1]}:${p.hits[h + 2]}`);
+        for (let h = 0; h < found * 3; h += 3) fromCodes.push(`${counting.hits[h]}@${counting.hits[h + 1]}:${counting.hits[h + 2]}`);
         assert.deepEqual(fromCodes, fromString);
       },
     ),
-    { numRuns: 200 },
+    { numRuns: 300 },
   );
   assert.throws(() => new KeywordPrefilter(['a']).scanCodes(new Uint16Array(1), 1), /countSpaces/);
 });
