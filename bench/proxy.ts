@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,8 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // families disabled; --cpu-prof: CPU profiles of gatewatch's threads
 // are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
-// per request (all its threads, from /proc): on a shared machine it moves
+// per request (all its threads, from /proc, and split into the main
+// thread, the inspection worker and the rest): on a shared machine it moves
 // less from run to run than throughput, and it shows what inspection costs.
 
 const args = process.argv.slice(2);
@@ -104,14 +105,48 @@ interface LoadResult {
   p99: number;
   /** CPU time of the target process (all its threads) per request, µs; NaN when not measured. */
   cpuPerRequest: number;
+  /** The same split by thread: the main (forwarding) thread, the niced inspection worker, the rest (V8's helpers, libuv). */
+  cpuSplit: CpuSplit;
   /** Share of the requests gatewatch inspected (the rest were dropped from inspection, counted); NaN for the others. */
   inspected: number;
 }
 
-/** User + system CPU time of a process so far, µs (Linux: /proc, in clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+interface CpuSplit {
+  main: number;
+  worker: number;
+  other: number;
+}
+
+const NO_SPLIT: CpuSplit = { main: NaN, worker: NaN, other: NaN };
+
+/** A thread's user + system CPU time so far (µs, from clock ticks of 10 ms) and its niceness, from /proc. */
+function threadStat(pid: number, tid: string): { micros: number; niceness: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  } catch {
+    return undefined; // the thread ended between the listing and the read
+  }
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return { micros: (Number(fields[11]) + Number(fields[12])) * 10_000, niceness: Number(fields[16]) };
+}
+
+/**
+ * CPU time of a process's threads so far, µs (Linux: /proc). The inspection
+ * worker is the thread niced below the main thread (inspection.niceness);
+ * with niceness 0 it counts as other.
+ */
+function cpuMicros(pid: number): CpuSplit {
+  const main = threadStat(pid, String(pid))!;
+  const split = { main: main.micros, worker: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid === String(pid)) continue;
+    const t = threadStat(pid, tid);
+    if (t === undefined) continue;
+    if (t.niceness > main.niceness) split.worker += t.micros;
+    else split.other += t.micros;
+  }
+  return split;
 }
 
 /** gatewatch_inspection_dropped_total summed over its reasons, from the admin listener. */
@@ -124,7 +159,7 @@ async function droppedFromInspection(admin: number): Promise<number> {
 
 async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, observed?: Target): Promise<LoadResult> {
   const pid = observed?.pid;
-  const cpuBefore = pid === undefined ? NaN : cpuMicros(pid);
+  const cpuBefore = pid === undefined ? NO_SPLIT : cpuMicros(pid);
   const droppedBefore = observed?.admin === undefined ? NaN : await droppedFromInspection(observed.admin);
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies: number[] = [];
@@ -136,11 +171,13 @@ async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: 
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
-  const cpu = pid === undefined ? NaN : cpuMicros(pid) - cpuBefore;
+  const cpuAfter = pid === undefined ? NO_SPLIT : cpuMicros(pid);
   const dropped = observed?.admin === undefined ? NaN : (await droppedFromInspection(observed.admin)) - droppedBefore;
   latencies.sort((a, b) => a - b);
   const n = latencies.length;
-  return { rps: n / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: cpu / n, inspected: (n - dropped) / n };
+  const cpuSplit = { main: (cpuAfter.main - cpuBefore.main) / n, worker: (cpuAfter.worker - cpuBefore.worker) / n, other: (cpuAfter.other - cpuBefore.other) / n };
+  const cpuPerRequest = cpuSplit.main + cpuSplit.worker + cpuSplit.other;
+  return { rps: n / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest, cpuSplit, inspected: (n - dropped) / n };
 }
 
 async function fixedRate(port: number, body: Buffer, rate: number, seconds: number): Promise<LoadResult> {
@@ -158,7 +195,7 @@ async function fixedRate(port: number, body: Buffer, rate: number, seconds: numb
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: NaN, inspected: NaN };
+  return { rps: rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest: NaN, cpuSplit: NO_SPLIT, inspected: NaN };
 }
 
 async function firstSseChunk(port: number, n: number): Promise<number> {
@@ -221,6 +258,12 @@ const fmt = (n: number, d = 2) => n.toFixed(d);
 /** A share as a percentage; a dash when it was not measured. */
 const pct = (share: number) => (Number.isNaN(share) ? '–' : `${fmt(share * 100, 1)}%`);
 
+/** Median µs per request of each thread group, as "main / worker / other". */
+function splitOf(rs: LoadResult[]): string {
+  const m = (pick: (s: CpuSplit) => number) => fmt(median(rs.map((x) => pick(x.cpuSplit))), 0);
+  return `${m((s) => s.main)} / ${m((s) => s.worker)} / ${m((s) => s.other)}`;
+}
+
 async function main(): Promise<void> {
   const dist = join(PROJECT_ROOT, 'dist');
   const upstream = await startProcess(join(dist, 'bench/servers/upstream.js'), []);
@@ -265,15 +308,15 @@ async function main(): Promise<void> {
         }
       }
       out(`\n${size / 1024} KB prompt, closed loop:`);
-      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy | CPU µs per request (all threads) | CPU vs http-proxy | requests inspected |');
-      out('|---|---|---|---|---|---|---|---|');
+      out('| target | req/s | p50 ms | p99 ms | throughput vs http-proxy | CPU µs per request (all threads) | of which main / inspection worker / other threads | CPU vs http-proxy | requests inspected |');
+      out('|---|---|---|---|---|---|---|---|---|');
       const bareRps = median(results.get('http-proxy')!.map((x) => x.rps));
       const bareCpu = median(results.get('http-proxy')!.map((x) => x.cpuPerRequest));
       for (const t of targets) {
         const rs = results.get(t.name)!;
         const rps = median(rs.map((x) => x.rps));
         const cpu = median(rs.map((x) => x.cpuPerRequest));
-        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${fmt(cpu / bareCpu)}× | ${pct(median(rs.map((x) => x.inspected)))} |`);
+        out(`| ${t.name} | ${fmt(rps, 0)} | ${fmt(median(rs.map((x) => x.p50)))} | ${fmt(median(rs.map((x) => x.p99)))} | ${fmt((rps / bareRps) * 100, 1)}% | ${fmt(cpu, 0)} | ${splitOf(rs)} | ${fmt(cpu / bareCpu)}× | ${pct(median(rs.map((x) => x.inspected)))} |`);
       }
       const fixed = new Map<string, LoadResult>();
       for (const t of targets) fixed.set(t.name, await fixedRate(t.port, body, FIXED_RATE, SECONDS));
