@@ -32,8 +32,9 @@ export interface Forwarder {
   close(): void;
 }
 
-// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+// Headers that describe one connection, not the message (RFC 9110 §7.6.1),
+// besides Connection itself.
+const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
 
 interface ForwardState {
   hooks: ForwardHooks;
@@ -46,16 +47,22 @@ interface ForwardState {
 const kState = Symbol('gatewatch.forward');
 type StatefulRequest = IncomingMessage & { [kState]?: ForwardState };
 
+// Runs on every request: it deletes only the headers present (a delete
+// makes V8 rebuild the object) and skips parsing the usual `Connection:
+// keep-alive` or `close`, which name no header.
 function stripHopByHop(req: IncomingMessage): void {
   const headers = req.headers;
   const listed = headers.connection;
-  if (listed) {
-    for (const name of listed.split(',')) {
-      const n = name.trim().toLowerCase();
-      if (n !== '' && n !== 'close' && n !== 'keep-alive') delete headers[n];
+  if (listed !== undefined) {
+    if (listed !== 'keep-alive' && listed !== 'close') {
+      for (const name of listed.split(',')) {
+        const n = name.trim().toLowerCase();
+        if (n !== '' && n !== 'close' && n !== 'keep-alive') delete headers[n];
+      }
     }
+    delete headers.connection;
   }
-  for (const name of HOP_BY_HOP) delete headers[name];
+  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
 }
 
 const STATUS_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, number> = {

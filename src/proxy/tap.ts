@@ -1,5 +1,9 @@
-// A bounded copy of a body for inspection. The forwarded stream is never
-// touched: the tap only copies chunks until its cap, then counts the rest.
+// A bounded capture of a body for inspection. The forwarded stream is never
+// touched: the tap keeps the chunks it sees until its cap, then counts the
+// rest. It keeps them without copying: Node gives each body chunk memory of
+// its own, which nothing on the forwarding path writes to, so a copy would
+// only cost an allocation per chunk on every request (and a second copy when
+// the capture is posted to the inspection worker).
 
 export class CaptureBuffer {
   private chunks: Buffer[] = [];
@@ -13,8 +17,7 @@ export class CaptureBuffer {
     this.total += chunk.length;
     const room = this.cap - this.kept;
     if (room <= 0) return;
-    // Copy: the forwarding side may reuse or release the chunk's memory.
-    const piece = chunk.length <= room ? Buffer.from(chunk) : Buffer.from(chunk.subarray(0, room));
+    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
     this.chunks.push(piece);
     this.kept += piece.length;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -249,6 +249,62 @@ describe('routes', () => {
 });
 
 describe('capture limits', () => {
+  test('under concurrent keep-alive traffic each capture holds exactly the bytes of its own exchange', async () => {
+    // Bodies of many sizes in several writes each, over reused connections:
+    // a capture holding memory that another exchange's reads reuse would differ.
+    const upstream = await startUpstream(async (req, res) => {
+      const body = await readBody(req);
+      const reply = Buffer.concat([Buffer.from(`${req.headers['x-n']}:`), Buffer.from(body).reverse()]);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let at = 0; at < reply.length; at += 9_000) {
+        res.write(reply.subarray(at, at + 9_000));
+        await sleep(0);
+      }
+      res.end();
+    });
+    const proxy = await startTestProxy(upstream.url);
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const exchanges = 120;
+    const sent = new Map<string, { body: Buffer; reply?: Buffer }>();
+    const one = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const body = randomBytes(1 + ((n * 7919) % 90_000));
+        sent.set(String(n), { body });
+        const req = request(`${proxy.url}/echo`, { method: 'POST', agent, headers: { 'x-n': String(n), 'content-length': String(body.length) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            sent.get(String(n))!.reply = Buffer.concat(chunks);
+            resolve();
+          });
+        });
+        req.on('error', reject);
+        (async () => {
+          for (let at = 0; at < body.length; at += 16_000) {
+            req.write(body.subarray(at, at + 16_000));
+            await sleep(0);
+          }
+          req.end();
+        })().catch(reject);
+      });
+    try {
+      let next = 0;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (next < exchanges) await one(next++);
+      }));
+      for (let i = 0; i < exchanges; i++) {
+        const c = await proxy.nextCapture();
+        const mine = sent.get(String(c.requestHeaders['x-n']))!;
+        assert.ok(c.requestBody.equals(mine.body), `request body of exchange ${c.requestHeaders['x-n']}`);
+        assert.ok(c.responseBody.equals(mine.reply!), `response body of exchange ${c.requestHeaders['x-n']}`);
+      }
+    } finally {
+      agent.destroy();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
   test('bodies beyond the capture cap are forwarded whole and captured in part', async () => {
     const upstream = await startUpstream(async (req, res) => {
       const body = await readBody(req);
