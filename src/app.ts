@@ -4,7 +4,7 @@ import { createAdminServer, type AdminExtension } from './admin/server.js';
 import { createAlertPipeline, type AlertPipeline } from './alerts/pipeline.js';
 import { parseHostPort } from './config/load.js';
 import type { Config } from './config/types.js';
-import { countUninspected } from './inspect/captured.js';
+import { uninspectedCounter } from './inspect/captured.js';
 import type { Inspector } from './inspect/inspector.js';
 import type { LocalInspection } from './inspect/local.js';
 import { createWorkerInspector } from './inspect/worker-inspector.js';
@@ -226,7 +226,7 @@ async function startInlineInspection(config: Config, opts: StartOptions, deps: I
 /** Inspection disabled: no worker, no detectors, no state; traffic is only forwarded and counted. */
 function noInspection(metrics: Metrics): LocalInspection {
   return {
-    inspector: { submit: (captured) => countUninspected(metrics, captured), drain: () => Promise.resolve(), pending: 0 },
+    inspector: { submit: uninspectedCounter(metrics), drain: () => Promise.resolve(), pending: 0 },
     detectorCount: 0,
     closeState: async () => undefined,
   };

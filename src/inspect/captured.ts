@@ -30,7 +30,23 @@ export function capturedBytes(c: CapturedExchange): number {
   return n;
 }
 
-/** An exchange no detector will see still counts as a request, its provider and model unknown. */
-export function countUninspected(metrics: Metrics, c: CapturedExchange): void {
-  metrics.requests.add(1, { route: metrics.routeLabel.limit(c.route.name), provider: 'uninspected', model: 'none', status: String(c.status) });
+/**
+ * Counts the exchanges no detector will see: each still counts as a
+ * request, its provider and model unknown. This runs on the forwarding
+ * thread for every request when inspection is off or saturated, so the
+ * series is bound once per route and status rather than looked up by its
+ * attributes each time.
+ */
+export function uninspectedCounter(metrics: Metrics): (c: CapturedExchange) => void {
+  const byRoute = new WeakMap<Route, Map<number, { add(value: number): void }>>();
+  return (c) => {
+    let byStatus = byRoute.get(c.route);
+    if (!byStatus) byRoute.set(c.route, (byStatus = new Map()));
+    let series = byStatus.get(c.status);
+    if (!series) {
+      series = metrics.requests.bind({ route: metrics.routeLabel.limit(c.route.name), provider: 'uninspected', model: 'none', status: String(c.status) });
+      byStatus.set(c.status, series);
+    }
+    series.add(1);
+  };
 }

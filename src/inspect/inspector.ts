@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Exchange, Finding } from '../types.js';
 import { assembleExchange, type AssembleOptions } from './assemble.js';
-import { capturedBytes, countUninspected, type CapturedExchange } from './captured.js';
+import { capturedBytes, uninspectedCounter, type CapturedExchange } from './captured.js';
 import type { CpuPacer } from './cpu-pacer.js';
 import type { DetectorRunner } from './run-detectors.js';
 
@@ -48,6 +48,8 @@ export function createInspector(opts: InspectorOptions): Inspector {
   const idleWaiters: Array<() => void> = [];
   const now = opts.now ?? Date.now;
   const { metrics } = opts;
+  const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
+  const countUninspected = uninspectedCounter(metrics);
 
   const countRequest = (ex: Exchange) => {
     const attrs = {
@@ -106,8 +108,8 @@ export function createInspector(opts: InspectorOptions): Inspector {
     submit(captured) {
       const bytes = capturedBytes(captured);
       if (queue.length - head >= opts.maxQueue || queuedBytes + bytes > opts.maxQueueBytes) {
-        metrics.inspectionDropped.add(1, { reason: 'queue_full' });
-        countUninspected(metrics, captured);
+        droppedQueueFull.add(1);
+        countUninspected(captured);
         return;
       }
       queue.push(captured);

@@ -3,7 +3,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { applyMetricDeltas } from '../telemetry/relay-metrics.js';
-import { capturedBytes, countUninspected, type CapturedExchange } from './captured.js';
+import { capturedBytes, uninspectedCounter, type CapturedExchange } from './captured.js';
 import type { FindingsConsumer, Inspector } from './inspector.js';
 import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerData } from './worker-protocol.js';
 
@@ -37,6 +37,8 @@ const BATCH_MAX = 64;
 export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector & { ready: Promise<number> } {
   const { config, metrics, logger } = opts;
   const maxQueue = config.inspection.maxQueue;
+  const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
+  const countUninspected = uninspectedCounter(metrics);
   const maxBytes = config.inspection.maxQueueBytes;
   // Bytes are tracked per exchange in submission order; the worker inspects in order.
   const sizes: number[] = [];
@@ -112,8 +114,8 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
     submit(captured: CapturedExchange) {
       const bytes = capturedBytes(captured);
       if (closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes) {
-        metrics.inspectionDropped.add(1, { reason: 'queue_full' });
-        countUninspected(metrics, captured);
+        droppedQueueFull.add(1);
+        countUninspected(captured);
         return;
       }
       sizes.push(bytes);

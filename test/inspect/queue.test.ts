@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateConfig } from '../../src/config/load.js';
+import type { CapturedExchange } from '../../src/inspect/captured.js';
+import { createLocalInspection } from '../../src/inspect/local.js';
+import { silentLogger } from '../../src/log.js';
+import type { Route } from '../../src/proxy/routes.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+
+// A full inspection queue drops exchanges: traffic never waits for
+// inspection. Each drop is counted by reason, and the exchange still counts
+// as a request of its route and status, its provider unknown.
+
+const route = (name: string): Route => ({ name, prefix: '/', target: new URL('http://127.0.0.1:9'), stripPrefix: false, direction: 'ingress', preserveHost: true });
+
+function captured(id: string, r: Route, status: number): CapturedExchange {
+  return {
+    id,
+    kind: 'http',
+    route: r,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    requestHeaders: { 'content-type': 'application/json' },
+    responseHeaders: { 'content-type': 'application/json' },
+    status,
+    remoteAddress: '127.0.0.1',
+    requestBody: Buffer.from('{"model":"gpt-4o","messages":[]}'),
+    requestTruncated: false,
+    responseBody: Buffer.from('{"choices":[]}'),
+    responseTruncated: false,
+    wsMessages: [],
+    timings: { start: 0, end: 1 },
+  };
+}
+
+test('a full queue drops exchanges and counts each one by route and status', async () => {
+  const metrics = createMetrics();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const seen: string[] = [];
+  const { inspector, closeState } = createLocalInspection(validateConfig({}), {
+    fingerprintKey: Buffer.from('test-key'),
+    consumer: { submit() {} },
+    maxQueue: 2,
+    maxQueueBytes: 1 << 20,
+    metrics,
+    logger: silentLogger(),
+    detectors: () => [
+      {
+        id: 'test.blocking',
+        category: 'anomaly',
+        async detect(exchange) {
+          seen.push(exchange.id);
+          await gate;
+          return [];
+        },
+      },
+    ],
+  });
+  const chat = route('chat');
+  const embed = route('embed');
+  try {
+    // Submitted together: two wait in the queue, the other three find it full.
+    inspector.submit(captured('a', chat, 200));
+    inspector.submit(captured('b', chat, 200));
+    inspector.submit(captured('c', chat, 200));
+    inspector.submit(captured('d', embed, 500));
+    inspector.submit(captured('e', chat, 200));
+    const dropped = metrics.inspectionDropped.series().map((s) => [s.attributes, s.state]);
+    assert.deepEqual(dropped, [[{ reason: 'queue_full' }, 3]]);
+    const uninspected = metrics.requests
+      .series()
+      .filter((s) => s.attributes.provider === 'uninspected')
+      .map((s) => [s.attributes.route, s.attributes.status, s.state]);
+    assert.deepEqual(uninspected, [
+      ['chat', '200', 2],
+      ['embed', '500', 1],
+    ]);
+    release();
+    await inspector.drain(2000);
+    assert.deepEqual(seen, ['a', 'b'], 'the queued exchanges are inspected, in order');
+  } finally {
+    release();
+    await closeState();
+    await metrics.shutdown();
+  }
+});
