@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { validateConfig } from '../../src/config/load.js';
 import type { CapturedExchange } from '../../src/inspect/captured.js';
 import { createLocalInspection } from '../../src/inspect/local.js';
+import { createWorkerInspector } from '../../src/inspect/worker-inspector.js';
 import { silentLogger } from '../../src/log.js';
 import type { Route } from '../../src/proxy/routes.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
@@ -82,6 +83,47 @@ test('a full queue drops exchanges and counts each one by route and status', asy
   } finally {
     release();
     await closeState();
+    await metrics.shutdown();
+  }
+});
+
+test('the worker inspector drops what exceeds its in-flight bound and counts it the same way', async () => {
+  const metrics = createMetrics();
+  const inspector = createWorkerInspector({
+    config: validateConfig({ inspection: { maxQueue: 2 } }),
+    fingerprintKey: Buffer.from('test-key'),
+    consumer: { submit() {} },
+    metrics,
+    logger: silentLogger(),
+  });
+  const chat = route('chat');
+  const embed = route('embed');
+  try {
+    await inspector.ready;
+    // Nothing is done before the worker answers: two are in flight, three dropped.
+    inspector.submit(captured('a', chat, 200));
+    inspector.submit(captured('b', chat, 200));
+    inspector.submit(captured('c', embed, 502));
+    inspector.submit(captured('d', chat, 200));
+    inspector.submit(captured('e', embed, 502));
+    assert.deepEqual(
+      metrics.inspectionDropped.series().map((s) => [s.attributes, s.state]),
+      [[{ reason: 'queue_full' }, 3]],
+    );
+    assert.deepEqual(
+      metrics.requests
+        .series()
+        .filter((s) => s.attributes.provider === 'uninspected')
+        .map((s) => [s.attributes.route, s.attributes.status, s.state]),
+      [
+        ['embed', '502', 2],
+        ['chat', '200', 1],
+      ],
+    );
+    await inspector.drain(5000);
+    assert.equal(inspector.pending, 0, 'the two in flight were inspected');
+  } finally {
+    await inspector.close?.();
     await metrics.shutdown();
   }
 });
