@@ -6,7 +6,7 @@ import { createLocalInspection } from '../../src/inspect/local.js';
 import { createWorkerInspector } from '../../src/inspect/worker-inspector.js';
 import { silentLogger } from '../../src/log.js';
 import type { Route } from '../../src/proxy/routes.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
+import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 
 // A full inspection queue drops exchanges: traffic never waits for
 // inspection. Each drop is counted by reason, and the exchange still counts
@@ -33,6 +33,16 @@ function captured(id: string, r: Route, status: number): CapturedExchange {
     timings: { start: 0, end: 1 },
   };
 }
+
+/** The drops counted so far, as [attributes, count]. */
+const drops = (metrics: Metrics) => metrics.inspectionDropped.series().map((s) => [s.attributes, s.state]);
+
+/** The uninspected requests counted so far, as [route, status, count]. */
+const uninspected = (metrics: Metrics) =>
+  metrics.requests
+    .series()
+    .filter((s) => s.attributes.provider === 'uninspected')
+    .map((s) => [s.attributes.route, s.attributes.status, s.state]);
 
 test('a full queue drops exchanges and counts each one by route and status', async () => {
   const metrics = createMetrics();
@@ -67,13 +77,8 @@ test('a full queue drops exchanges and counts each one by route and status', asy
     inspector.submit(captured('c', chat, 200));
     inspector.submit(captured('d', embed, 500));
     inspector.submit(captured('e', chat, 200));
-    const dropped = metrics.inspectionDropped.series().map((s) => [s.attributes, s.state]);
-    assert.deepEqual(dropped, [[{ reason: 'queue_full' }, 3]]);
-    const uninspected = metrics.requests
-      .series()
-      .filter((s) => s.attributes.provider === 'uninspected')
-      .map((s) => [s.attributes.route, s.attributes.status, s.state]);
-    assert.deepEqual(uninspected, [
+    assert.deepEqual(drops(metrics), [[{ reason: 'queue_full' }, 3]]);
+    assert.deepEqual(uninspected(metrics), [
       ['chat', '200', 2],
       ['embed', '500', 1],
     ]);
@@ -106,20 +111,11 @@ test('the worker inspector drops what exceeds its in-flight bound and counts it 
     inspector.submit(captured('c', embed, 502));
     inspector.submit(captured('d', chat, 200));
     inspector.submit(captured('e', embed, 502));
-    assert.deepEqual(
-      metrics.inspectionDropped.series().map((s) => [s.attributes, s.state]),
-      [[{ reason: 'queue_full' }, 3]],
-    );
-    assert.deepEqual(
-      metrics.requests
-        .series()
-        .filter((s) => s.attributes.provider === 'uninspected')
-        .map((s) => [s.attributes.route, s.attributes.status, s.state]),
-      [
-        ['embed', '502', 2],
-        ['chat', '200', 1],
-      ],
-    );
+    assert.deepEqual(drops(metrics), [[{ reason: 'queue_full' }, 3]]);
+    assert.deepEqual(uninspected(metrics), [
+      ['embed', '502', 2],
+      ['chat', '200', 1],
+    ]);
     await inspector.drain(5000);
     assert.equal(inspector.pending, 0, 'the two in flight were inspected');
   } finally {
