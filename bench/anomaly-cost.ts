@@ -4,6 +4,7 @@ import { createAnomalyDetectors } from '../src/detect/anomaly/index.js';
 import { makeExchange } from '../src/exchange.js';
 import { MemoryStore } from '../src/state/memory.js';
 import type { Detector, Exchange, Finding } from '../src/types.js';
+import { numberFlag } from './flags.js';
 
 // What the anomaly detectors cost with the in-memory store:
 //  - memory per tracked identity (target ≤ 1 KB), measured on the heap after GC;
@@ -132,13 +133,9 @@ export function formatCost(r: CostReport): string {
   return lines.join('\n');
 }
 
-function flag(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const argv = process.argv.slice(2);
-  const report = await measure(flag(argv, 'keys', 20_000), flag(argv, 'requests', 200_000));
+  const report = await measure(numberFlag(argv, 'keys', 20_000), numberFlag(argv, 'requests', 200_000));
   process.stdout.write(formatCost(report) + '\n');
 }

@@ -5,6 +5,7 @@ import { makeExchange } from '../src/exchange.js';
 import { mulberry32, type Rng } from '../src/random.js';
 import { MemoryStore } from '../src/state/memory.js';
 import type { Detector, Exchange, Finding } from '../src/types.js';
+import { numberFlag } from './flags.js';
 
 // A traffic simulator for the anomaly detectors: days of multi-key traffic
 // (diurnal cycles, weekends, bursty nightly batch jobs, steady services,
@@ -389,14 +390,10 @@ export function formatReport(r: SimReport): string {
   return lines.join('\n');
 }
 
-function flag(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const argv = process.argv.slice(2);
-  const report = await runSimulation({ days: flag(argv, 'days', 21), keys: flag(argv, 'keys', 48), seed: flag(argv, 'seed', 1) });
+  const report = await runSimulation({ days: numberFlag(argv, 'days', 21), keys: numberFlag(argv, 'keys', 48), seed: numberFlag(argv, 'seed', 1) });
   process.stdout.write(formatReport(report) + '\n');
   const ok = report.incidents.every((i) => i.detected) && (1000 * report.falseAlarms.length) / report.identityDays <= 1;
   process.exitCode = ok ? 0 : 1;

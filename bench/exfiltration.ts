@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { makeExchange } from '../src/exchange.js';
 import { createFingerprinter } from '../src/fingerprint.js';
-import { PROJECT_ROOT } from '../src/paths.js';
-import { mulberry32 } from '../src/random.js';
 import { loadCredentialRules } from '../src/detect/engine/rules-load.js';
 import { SecretScanner } from '../src/detect/engine/scanner.js';
 import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
 import { createExfiltrationDetectors } from '../src/detect/exfiltration/index.js';
 import type { Detector, Exchange } from '../src/types.js';
-import { dependencyReadmeParagraphs } from './dependency-readmes.js';
+import { promptSets } from './exfiltration-prompts.js';
 
 // µs per 4 KB prompt for the prompt-side exfiltration detectors (extraction
 // rules with normalization and decoding, bulk data) on benign, attack and
@@ -18,38 +14,8 @@ import { dependencyReadmeParagraphs } from './dependency-readmes.js';
 //
 //   npx tsc -p tsconfig.json && node dist/bench/exfiltration.js
 
-const PROMPT = 4096;
 const ROUNDS = 9;
-const corpus = join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration');
-const lines = (file: string) =>
-  readFileSync(join(corpus, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; lang?: string });
-
-/** `count` prompts of texts drawn at random (seeded), each cut to PROMPT chars. */
-function prompts(texts: readonly string[], count: number, seed: number): string[] {
-  const rand = mulberry32(seed);
-  const out: string[] = [];
-  while (out.length < count) {
-    let p = '';
-    while (p.length < PROMPT) p += texts[Math.floor(rand() * texts.length)] + '\n';
-    out.push(p.slice(0, PROMPT));
-  }
-  return out;
-}
-
-const benignLines = lines('benign.jsonl') as { text: string; lang?: string; family?: string }[];
-const benignTexts = benignLines.map((l) => l.text);
-const ordinaryTexts = benignLines.filter((l) => l.family === 'document' || l.family === 'coding' || l.family === 'question').map((l) => l.text);
-const attackTexts = lines('attacks.jsonl').map((l) => l.text);
-const i18nTexts = lines('benign.jsonl').filter((l) => l.lang !== 'en').map((l) => l.text);
-const readmes = dependencyReadmeParagraphs();
-
-const sets: [string, string[]][] = [
-  ['real-world docs (dependency READMEs)', prompts(readmes, 400, 5)],
-  ['ordinary (documents, code, questions)', prompts(ordinaryTexts, 400, 4)],
-  ['keyword-dense benign (all kinds, incl. talk about injection)', prompts(benignTexts, 400, 1)],
-  ['benign + 1 attack', prompts(benignTexts, 400, 2).map((p, k) => (attackTexts[k % attackTexts.length] + '\n' + p).slice(0, PROMPT))],
-  ['non-English benign', prompts(i18nTexts, 400, 3)],
-];
+const sets = promptSets(400);
 
 const scanner = new SecretScanner(loadCredentialRules());
 const countSecrets = (t: string): number => scanner.scan(t).length;

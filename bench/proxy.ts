@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { RUN_NODE_FLAGS } from '../src/node-flags.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { numberFlag } from './flags.js';
 
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
@@ -25,14 +26,10 @@ import { PROJECT_ROOT } from '../src/paths.js';
 // less from run to run than throughput, and it shows what inspection costs.
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SECONDS = flag('--seconds', 4);
-const ROUNDS = flag('--rounds', 3);
-const CONNECTIONS = flag('--connections', 32);
-const FIXED_RATE = flag('--rate', 200);
+const SECONDS = numberFlag(args, 'seconds', 4);
+const ROUNDS = numberFlag(args, 'rounds', 3);
+const CONNECTIONS = numberFlag(args, 'connections', 32);
+const FIXED_RATE = numberFlag(args, 'rate', 200);
 const inspectionAt = args.indexOf('--inspection');
 const INSPECTION = inspectionAt >= 0 ? args[inspectionAt + 1] : undefined;
 if (INSPECTION !== undefined && INSPECTION !== 'off' && !(Number(INSPECTION) > 0 && Number(INSPECTION) <= 1)) {
