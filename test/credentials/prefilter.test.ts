@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { CHUNK } from '../../src/detect/engine/counting-walk.js';
 import { KeywordPrefilter } from '../../src/detect/engine/prefilter.js';
 
 function naive(keywords: readonly string[], text: string): string[] {
@@ -124,12 +125,40 @@ test('with countSpaces each hit counts the spaces before its end, in one lane or
   assert.throws(() => new KeywordPrefilter(['a']).scanCodes(new Uint16Array(1), 1), /countSpaces/);
 });
 
-test('text longer than the scratch is scanned in slices: a keyword across a slice boundary is found, spaces still add up', () => {
-  const slice = 1 << 20;
+test('text longer than a walk chunk is walked chunk by chunk: a keyword across a chunk boundary is found, spaces still add up', () => {
   const p = new KeywordPrefilter(['boundary word', 'tail'], { countSpaces: true });
-  const text = ' '.repeat(10) + 'x'.repeat(slice - 10 - 6) + 'boundary word' + ' '.repeat(5) + 'tail';
+  const text = ' '.repeat(10) + 'x'.repeat(CHUNK - 10 - 6) + 'boundary word' + ' '.repeat(5) + 'tail';
   const hits: string[] = [];
   eachHit(p, text, (k, end, spaces) => hits.push(`${k}@${end}:${spaces}`));
-  const boundaryEnd = slice - 6 + 'boundary word'.length;
+  const boundaryEnd = CHUNK - 6 + 'boundary word'.length;
   assert.deepEqual(hits, [`0@${boundaryEnd}:11`, `1@${text.length}:16`]);
+});
+
+test('with countSpaces, text of several chunks (odd lengths, short last chunks) gives the hits and counts of a naive search', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-c ]{1,5}$/), { minLength: 1, maxLength: 6 }),
+      fc.stringMatching(/^[a-c é]{1,40}$/),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: -300, max: 300 }),
+      (keywords, unit, chunks, extra) => {
+        const list = keywords.filter((k) => k.trim().length > 0).concat('a');
+        const length = Math.max(1, chunks * CHUNK + extra);
+        const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+        const counting = new KeywordPrefilter(list, { nonAscii: true, countSpaces: true });
+        const found: string[] = [];
+        let last = 0;
+        eachHit(counting, text, (k, end, spaces) => {
+          assert.ok(end >= last, 'hits in order of their end');
+          last = end;
+          found.push(`${k}@${end}:${spaces}`);
+        });
+        const spacesBefore = [0];
+        for (const ch of text) spacesBefore.push(spacesBefore.at(-1)! + (ch === ' ' ? 1 : 0));
+        const expected = naive(list, text).map((h) => `${h}:${spacesBefore[Number(h.split('@')[1])]}`);
+        assert.deepEqual(found.sort(), expected.sort());
+      },
+    ),
+    { numRuns: 20 },
+  );
 });

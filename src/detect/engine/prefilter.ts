@@ -15,9 +15,11 @@
 // spaces the text holds before its end: in normalized text, where one space
 // separates words, that is a word count, so a caller can tell how many words
 // apart two hits are without another pass. It walks the text's UTF-16 code
-// units in two lanes whatever the script. Without it (the credential scanner,
-// whose text is raw traffic) Latin-1 text is walked as bytes with no count,
-// which is cheaper, and other text one char at a time.
+// units in two lanes whatever the script, in WebAssembly (counting-walk.ts).
+// Without it (the credential scanner, whose text is raw traffic) Latin-1 text
+// is walked as bytes with no count, and other text one char at a time.
+
+import { CHUNK, CountingWalk } from './counting-walk.js';
 
 /** Characters outside the keywords' alphabet share class 0, which leads every state back to the root. */
 const ASCII = 128;
@@ -30,23 +32,9 @@ const MAX_SCRATCH = 1 << 20;
 const MIN_TWO_LANE_TEXT = 256;
 /** The char counted for each hit's word position. */
 const SPACE = 0x20;
-// Scratch copies of the text, as bytes or as code units; scans are
-// synchronous, so one of each serves every prefilter. Zeroed after each scan:
-// no prompt text lingers in them.
+// A scratch copy of the text as bytes; scans are synchronous, so one serves
+// every prefilter. Zeroed after each scan: no prompt text lingers in it.
 let bytes = Buffer.alloc(64 * 1024);
-let units = new Uint16Array(16 * 1024);
-let unitBytes = Buffer.from(units.buffer);
-
-/** Copies text[from, from + count) into `units` (UTF-16 code units in platform order; Node runs little-endian). */
-function copyUnits(text: string, from: number, count: number): number {
-  const n = Math.min(count, text.length - from);
-  if (units.length < n) {
-    units = new Uint16Array(Math.min(MAX_SCRATCH, Math.max(n, units.length * 2)));
-    unitBytes = Buffer.from(units.buffer);
-  }
-  unitBytes.write(from === 0 && n === text.length ? text : text.slice(from, from + n), 0, n * 2, 'utf16le');
-  return n;
-}
 
 export class KeywordPrefilter {
   readonly size: number;
@@ -54,11 +42,8 @@ export class KeywordPrefilter {
   private readonly maxLength: number;
   private readonly classOf: Uint8Array;
   private readonly classes: number;
-  private readonly countSpaces: boolean;
-  /** 1 for the class of the space (a class of its own), else 0: added per char, no branch. */
-  private readonly spaceOfClass: Uint8Array;
-  /** Class of each code unit, plus 256 for the space: the two-lane loop reads both with one load. */
-  private readonly classSpaced: Uint16Array;
+  /** The walk of prefilters that count spaces. */
+  private readonly counting: CountingWalk | undefined;
   /**
    * next[row + cls] is the next state's row (state * classes), bit-inverted
    * (negative) when keywords end in that state, so the hot loop needs one
@@ -83,7 +68,7 @@ export class KeywordPrefilter {
    */
   constructor(keywords: readonly string[], opts: { readonly nonAscii?: boolean; readonly countSpaces?: boolean } = {}) {
     this.size = keywords.length;
-    this.countSpaces = opts.countSpaces === true;
+    const countSpaces = opts.countSpaces === true;
     const lowered = keywords.map((k, i) => {
       if (k.length === 0) throw new Error(`prefilter keyword ${i} is empty`);
       for (let j = 0; j < k.length && opts.nonAscii !== true; j++) {
@@ -105,14 +90,8 @@ export class KeywordPrefilter {
     }
     for (let c = 65; c <= 90; c++) this.classOf[c] = this.classOf[c + 32]!;
     // Spaces are counted even when no keyword holds one.
-    if (this.countSpaces && this.classOf[SPACE] === 0) this.classOf[SPACE] = classes++;
+    if (countSpaces && this.classOf[SPACE] === 0) this.classOf[SPACE] = classes++;
     this.classes = classes;
-    this.spaceOfClass = new Uint8Array(classes);
-    this.classSpaced = this.countSpaces ? Uint16Array.from(this.classOf) : new Uint16Array(0);
-    if (this.countSpaces) {
-      this.spaceOfClass[this.classOf[SPACE]!] = 1;
-      this.classSpaced[SPACE] |= 256;
-    }
 
     // Trie first, as a list of sparse child maps, built depth by depth: states
     // are numbered in breadth-first order, so the shallow states a scan spends
@@ -177,7 +156,13 @@ export class KeywordPrefilter {
       const target = next[i]!;
       next[i] = ends[target]!.length > 0 ? ~(target * classes) : target * classes;
     }
-    this.next = next;
+    if (countSpaces) {
+      const classSpaced = Uint16Array.from(this.classOf);
+      classSpaced[SPACE] |= 256;
+      this.counting = new CountingWalk(classSpaced, next, this.maxLength);
+      // The walk holds its own copy of the table.
+      this.next = new Int32Array(0);
+    } else this.next = next;
   }
 
   /**
@@ -186,36 +171,61 @@ export class KeywordPrefilter {
    */
   scan(text: string): number {
     this.found = 0;
-    // Typed-array reads beat charCodeAt by about a fifth, so the text is
-    // copied (natively) into a scratch array first.
-    if (!this.countSpaces) {
+    const counting = this.counting;
+    if (counting === undefined) {
+      // Typed-array reads beat charCodeAt by about a fifth, so Latin-1 text
+      // is copied (natively) into a scratch array first.
       if (text.length <= MAX_SCRATCH && !BEYOND_LATIN1.test(text)) this.scanBytes(text);
       else this.scanChars(text);
-    } else if (text.length <= MAX_SCRATCH) {
-      const n = copyUnits(text, 0, text.length);
-      this.scanUnits(units, n);
-      units.fill(0, 0, n);
-    } else {
-      // Longer text in slices, one lane; the state and the count carry over.
-      let end = { row: 0, spaces: 0 };
-      for (let at = 0; at < text.length; at += MAX_SCRATCH) {
-        const n = copyUnits(text, at, MAX_SCRATCH);
-        end = this.walk(units, end.row, end.spaces, 0, n, at);
-        units.fill(0, 0, n);
-      }
+      return this.found / 3;
+    }
+    let row = 0;
+    let spaces = 0;
+    for (let at = 0; at < text.length; at += CHUNK) {
+      const n = Math.min(CHUNK, text.length - at);
+      counting.textBytes.write(n === text.length ? text : text.slice(at, at + n), 0, n * 2, 'utf16le');
+      ({ row, spaces } = this.walkChunk(counting, n, at, row, spaces));
     }
     return this.found / 3;
   }
 
   /**
-   * The same for text given as its UTF-16 code units, codes[0, length),
-   * read where they are (prefilters made with `countSpaces`).
+   * The same for text given as its UTF-16 code units, codes[0, length)
+   * (prefilters made with `countSpaces`).
    */
   scanCodes(codes: Uint16Array, length: number): number {
-    if (!this.countSpaces) throw new Error('scanCodes needs a prefilter made with countSpaces');
+    const counting = this.counting;
+    if (counting === undefined) throw new Error('scanCodes needs a prefilter made with countSpaces');
     this.found = 0;
-    this.scanUnits(codes, length);
+    let row = 0;
+    let spaces = 0;
+    for (let at = 0; at < length; at += CHUNK) {
+      const n = Math.min(CHUNK, length - at);
+      counting.text.set(codes.subarray(at, at + n));
+      ({ row, spaces } = this.walkChunk(counting, n, at, row, spaces));
+    }
     return this.found / 3;
+  }
+
+  /**
+   * Walks the chunk of `n` code units the walk holds, `offset` into the
+   * text, from `row` (in bytes) with `spaces` before it, records its hits,
+   * clears the chunk and returns where the walk ended.
+   */
+  private walkChunk(counting: CountingWalk, n: number, offset: number, row: number, spaces: number): { row: number; spaces: number } {
+    // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
+    const twoLanes = n >= MIN_TWO_LANE_TEXT && 2 * this.maxLength <= n;
+    let end = counting.walk(n, row, spaces, twoLanes);
+    this.emitWalked(counting.laneA, end.laneAInts, offset, 0);
+    if (twoLanes) {
+      // Lane b counted its spaces from the half on.
+      this.emitWalked(counting.laneB, end.laneBInts, offset, end.spacesA);
+      // An odd length leaves lane b one char short.
+      end = counting.walkRest(end.stop, n, end.row, end.spaces);
+      this.emitWalked(counting.laneA, end.laneAInts, offset, 0);
+    }
+    counting.text.fill(0, 0, n);
+    return { row: end.row, spaces: end.spaces };
   }
 
   /**
@@ -228,7 +238,7 @@ export class KeywordPrefilter {
   }
 
   /**
-   * Latin-1 text as bytes, in two lanes as scanUnits walks code units, but
+   * Latin-1 text as bytes, in two lanes as the counting walk does, but
    * with no space count: in the credential scanner's hot loop the count and
    * the wider copy cost a tenth of its time.
    */
@@ -293,87 +303,17 @@ export class KeywordPrefilter {
     }
   }
 
-  /** The code units in text[0, n), in two lanes, counting spaces. */
-  private scanUnits(text: Uint16Array, n: number): void {
-    // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
-    if (n < MIN_TWO_LANE_TEXT || 2 * this.maxLength > n) {
-      this.walk(text, 0, 0, 0, n, 0);
-      return;
-    }
-    const { classOf, next, classSpaced } = this;
-    const half = n >> 1;
-    // Lane b starts early enough to be in the exact state by the time it reaches the half.
-    let b = half - this.maxLength + 1;
-    let rowB = 0;
-    for (; b < half; b++) rowB = stateRow(next[rowB + classOf[text[b]!]!]!);
-    // Each lane's hits are kept as (state row, end, spaces) and expanded
-    // after the walk: the loop itself then makes no call. Lane b counts the
-    // spaces from the half on; its hits get lane a's count added.
-    let laneA = this.laneA;
-    let laneB = this.laneB;
-    let ha = 0;
-    let hb = 0;
-    let rowA = 0;
-    let spacesA = 0;
-    let spacesB = 0;
-    for (let a = 0; a < half; a++, b++) {
-      const xa = classSpaced[text[a]!]!;
-      const xb = classSpaced[text[b]!]!;
-      spacesA += xa >> 8;
-      spacesB += xb >> 8;
-      const va = next[rowA + (xa & 0xff)]!;
-      const vb = next[rowB + (xb & 0xff)]!;
-      if ((va | vb) >= 0) {
-        rowA = va;
-        rowB = vb;
-        continue;
-      }
-      rowA = stateRow(va);
-      rowB = stateRow(vb);
-      if (va < 0) {
-        if (ha === laneA.length) laneA = this.laneA = grown(laneA);
-        laneA[ha++] = rowA;
-        laneA[ha++] = a + 1;
-        laneA[ha++] = spacesA;
-      }
-      if (vb < 0) {
-        if (hb === laneB.length) laneB = this.laneB = grown(laneB);
-        laneB[hb++] = rowB;
-        laneB[hb++] = b + 1;
-        laneB[hb++] = spacesB;
-      }
-    }
-    this.emitLane(laneA, ha, 0);
-    this.emitLane(laneB, hb, spacesA);
-    // An odd length leaves lane b one character short.
-    this.walk(text, rowB, spacesA + spacesB, b, n, 0);
-  }
-
-  /**
-   * One lane from `row` over text[from, to), with `spaces`
-   * spaces before `from`; hits are recorded `offset` further on. Returns
-   * where it ends.
-   */
-  private walk(text: Uint16Array, row: number, spaces: number, from: number, to: number, offset: number): { row: number; spaces: number } {
-    const { classOf, next, spaceOfClass } = this;
-    for (let i = from; i < to; i++) {
-      const cls = classOf[text[i]!]!;
-      spaces += spaceOfClass[cls]!;
-      const v = next[row + cls]!;
-      if (v >= 0) {
-        row = v;
-        continue;
-      }
-      row = ~v;
-      this.emit(row, offset + i + 1, spaces);
-    }
-    return { row, spaces };
-  }
-
   /** Records the lane's (state row, end, spaces) hits in `ints` ints, `spaces` added to theirs. */
   private emitLane(lane: Int32Array, ints: number, spaces: number): void {
     let f = this.found;
     for (let h = 0; h < ints; h += 3) f = this.expand(lane[h]!, lane[h + 1]!, lane[h + 2]! + spaces, f);
+    this.found = f;
+  }
+
+  /** Records a walk lane's hits, `ints` ints of (row in bytes, end, spaces): `offset` added to their ends, `spaces` to their counts. */
+  private emitWalked(lane: Int32Array, ints: number, offset: number, spaces: number): void {
+    let f = this.found;
+    for (let h = 0; h < ints; h += 3) f = this.expand(lane[h]! >> 2, lane[h + 1]! + offset, lane[h + 2]! + spaces, f);
     this.found = f;
   }
 

@@ -1,0 +1,101 @@
+// Just enough of the WebAssembly binary format to write the prefilter's scan
+// loop by hand (see counting-walk.ts): i32 functions over one imported
+// memory. The module is a few hundred bytes, written out at load, so there is
+// no toolchain to trust and no binary in the repository.
+
+export type Code = readonly number[];
+
+/** Unsigned LEB128. */
+function u32(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+function s32(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function vec(items: readonly Code[]): number[] {
+  return [...u32(items.length), ...items.flat()];
+}
+
+function name(s: string): number[] {
+  return [...u32(s.length), ...Buffer.from(s, 'utf8')];
+}
+
+function section(id: number, body: Code): number[] {
+  return [id, ...u32(body.length), ...body];
+}
+
+const I32 = 0x7f;
+const EMPTY_BLOCK = 0x40;
+
+/** The instructions used, as byte sequences. */
+export const op = {
+  block: (...body: Code[]): Code => [0x02, EMPTY_BLOCK, ...body.flat(), 0x0b],
+  loop: (...body: Code[]): Code => [0x03, EMPTY_BLOCK, ...body.flat(), 0x0b],
+  /** `cond` is evaluated first; then one of the branches. */
+  if: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, EMPTY_BLOCK, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b],
+  br: (depth: number): Code => [0x0c, ...u32(depth)],
+  brIf: (cond: Code, depth: number): Code => [...cond, 0x0d, ...u32(depth)],
+  get: (local: number): Code => [0x20, ...u32(local)],
+  set: (local: number, value: Code): Code => [...value, 0x21, ...u32(local)],
+  const: (n: number): Code => [0x41, ...s32(n)],
+  /** 32-bit load at `address` + `offset`. */
+  load: (address: Code, offset = 0): Code => [...address, 0x28, 2, ...u32(offset)],
+  /** Unsigned 16-bit load at `address` + `offset`. */
+  load16: (address: Code, offset = 0): Code => [...address, 0x2f, 1, ...u32(offset)],
+  store: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, 2, ...u32(offset)],
+  add: (a: Code, b: Code): Code => [...a, ...b, 0x6a],
+  sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
+  and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
+  or: (a: Code, b: Code): Code => [...a, ...b, 0x72],
+  xor: (a: Code, b: Code): Code => [...a, ...b, 0x73],
+  shl: (a: Code, b: Code): Code => [...a, ...b, 0x74],
+  shrS: (a: Code, b: Code): Code => [...a, ...b, 0x75],
+  shrU: (a: Code, b: Code): Code => [...a, ...b, 0x76],
+  ltS: (a: Code, b: Code): Code => [...a, ...b, 0x48],
+  geU: (a: Code, b: Code): Code => [...a, ...b, 0x4f],
+};
+
+export interface WasmFunction {
+  readonly name: string;
+  readonly params: number;
+  /** Locals beyond the parameters, all i32. */
+  readonly locals: number;
+  readonly body: Code;
+}
+
+/** A module of i32 functions with no result, exported by name, over the memory it imports as env.memory. */
+export function encodeModule(functions: readonly WasmFunction[]): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0]);
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 1];
+  const bodies = functions.map((f) => {
+    const body = [...(f.locals > 0 ? vec([[...u32(f.locals), I32]]) : u32(0)), ...f.body, 0x0b];
+    return [...u32(body.length), ...body];
+  });
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([memoryImport])),
+    ...section(3, vec(functions.map((_, i) => u32(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...u32(i)]))),
+    ...section(10, vec(bodies)),
+  ]);
+}
