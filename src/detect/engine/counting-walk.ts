@@ -29,8 +29,10 @@ const walk1: Code = [
   ...op.set(W1.end, op.add(op.get(W1.text), op.shl(op.get(W1.to), op.const(1)))),
   ...op.set(W1.l, op.get(W1.lane)),
   ...op.block(
+    'done',
     op.loop(
-      op.brIf(op.geU(op.get(W1.p), op.get(W1.end)), 1),
+      'char',
+      op.brIf(op.geU(op.get(W1.p), op.get(W1.end)), 'done'),
       op.set(W1.x, op.load16(op.shl(op.load16(op.get(W1.p)), op.const(1)))),
       op.set(W1.spaces, op.add(op.get(W1.spaces), op.shrU(op.get(W1.x), op.const(10)))),
       op.set(W1.v, op.load(op.add(op.get(W1.row), op.and(op.get(W1.x), op.const(CLASS_MASK))), CLASS_BYTES)),
@@ -43,7 +45,7 @@ const walk1: Code = [
         op.set(W1.row, op.get(W1.v)),
       ),
       op.set(W1.p, op.add(op.get(W1.p), op.const(2))),
-      op.br(0),
+      op.br('char'),
     ),
   ),
   ...op.store(op.get(W1.out), op.sub(op.get(W1.l), op.get(W1.lane))),
@@ -61,12 +63,14 @@ const walk2: Code = [
   // Lane b's warm-up: the longest keyword less one char before the half.
   ...op.set(W2.pb, op.sub(op.get(W2.half), op.shl(op.sub(op.get(W2.maxLength), op.const(1)), op.const(1)))),
   ...op.block(
+    'warm',
     op.loop(
-      op.brIf(op.geU(op.get(W2.pb), op.get(W2.half)), 1),
+      'char',
+      op.brIf(op.geU(op.get(W2.pb), op.get(W2.half)), 'warm'),
       op.set(W2.v, op.load(op.add(op.get(W2.rowB), op.and(op.load16(op.shl(op.load16(op.get(W2.pb)), op.const(1))), op.const(CLASS_MASK))), CLASS_BYTES)),
       op.set(W2.rowB, op.xor(op.get(W2.v), op.shrS(op.get(W2.v), op.const(31)))),
       op.set(W2.pb, op.add(op.get(W2.pb), op.const(2))),
-      op.br(0),
+      op.br('char'),
     ),
   ),
   ...op.set(W2.pa, op.get(W2.text)),
@@ -75,8 +79,10 @@ const walk2: Code = [
   ...op.set(W2.la, op.get(W2.laneA)),
   ...op.set(W2.lb, op.get(W2.laneB)),
   ...op.block(
+    'done',
     op.loop(
-      op.brIf(op.geU(op.get(W2.pa), op.get(W2.half)), 1),
+      'char',
+      op.brIf(op.geU(op.get(W2.pa), op.get(W2.half)), 'done'),
       op.set(W2.xa, op.load16(op.shl(op.load16(op.get(W2.pa)), op.const(1)))),
       op.set(W2.xb, op.load16(op.shl(op.load16(op.get(W2.pb)), op.const(1)))),
       op.set(W2.spA, op.add(op.get(W2.spA), op.shrU(op.get(W2.xa), op.const(10)))),
@@ -101,7 +107,7 @@ const walk2: Code = [
       ),
       op.set(W2.pa, op.add(op.get(W2.pa), op.const(2))),
       op.set(W2.pb, op.add(op.get(W2.pb), op.const(2))),
-      op.br(0),
+      op.br('char'),
     ),
   ),
   ...op.store(op.get(W2.out), op.sub(op.get(W2.la), op.get(W2.laneA))),

@@ -3,7 +3,9 @@
 // memory. The module is a few hundred bytes, written out at load, so there is
 // no toolchain to trust and no binary in the repository.
 
-export type Code = readonly number[];
+/** Bytes, and the marks from which branches get their label depth. */
+type Piece = number | { readonly enter: string } | { readonly exit: true } | { readonly branch: number; readonly to: string };
+export type Code = readonly Piece[];
 
 /** Unsigned LEB128. */
 function u32(n: number): number[] {
@@ -31,7 +33,7 @@ function s32(n: number): number[] {
   }
 }
 
-function vec(items: readonly Code[]): number[] {
+function vec(items: readonly (readonly number[])[]): number[] {
   return [...u32(items.length), ...items.flat()];
 }
 
@@ -39,21 +41,25 @@ function name(s: string): number[] {
   return [...u32(s.length), ...Buffer.from(s, 'utf8')];
 }
 
-function section(id: number, body: Code): number[] {
+function section(id: number, body: readonly number[]): number[] {
   return [id, ...u32(body.length), ...body];
 }
 
 const I32 = 0x7f;
 const EMPTY_BLOCK = 0x40;
+const EXIT: Piece = { exit: true };
 
-/** The instructions used, as byte sequences. */
+/**
+ * The instructions used, as byte sequences. Blocks and loops are named;
+ * `br`/`brIf` name the one they leave (a block) or go back to (a loop).
+ */
 export const op = {
-  block: (...body: Code[]): Code => [0x02, EMPTY_BLOCK, ...body.flat(), 0x0b],
-  loop: (...body: Code[]): Code => [0x03, EMPTY_BLOCK, ...body.flat(), 0x0b],
+  block: (label: string, ...body: Code[]): Code => [0x02, EMPTY_BLOCK, { enter: label }, ...body.flat(), EXIT, 0x0b],
+  loop: (label: string, ...body: Code[]): Code => [0x03, EMPTY_BLOCK, { enter: label }, ...body.flat(), EXIT, 0x0b],
   /** `cond` is evaluated first; then one of the branches. */
-  if: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, EMPTY_BLOCK, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b],
-  br: (depth: number): Code => [0x0c, ...u32(depth)],
-  brIf: (cond: Code, depth: number): Code => [...cond, 0x0d, ...u32(depth)],
+  if: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, EMPTY_BLOCK, { enter: '' }, ...then, ...(otherwise ? [0x05, ...otherwise] : []), EXIT, 0x0b],
+  br: (label: string): Code => [{ branch: 0x0c, to: label }],
+  brIf: (cond: Code, label: string): Code => [...cond, { branch: 0x0d, to: label }],
   get: (local: number): Code => [0x20, ...u32(local)],
   set: (local: number, value: Code): Code => [...value, 0x21, ...u32(local)],
   const: (n: number): Code => [0x41, ...s32(n)],
@@ -74,6 +80,23 @@ export const op = {
   geU: (a: Code, b: Code): Code => [...a, ...b, 0x4f],
 };
 
+/** The bytes of `code`, with each branch's label turned into its depth. */
+function resolve(code: Code, where: string): number[] {
+  const out: number[] = [];
+  const labels: string[] = [];
+  for (const piece of code) {
+    if (typeof piece === 'number') out.push(piece);
+    else if ('enter' in piece) labels.push(piece.enter);
+    else if ('exit' in piece) labels.pop();
+    else {
+      const at = labels.lastIndexOf(piece.to);
+      if (piece.to === '' || at < 0) throw new Error(`${where}: no enclosing block or loop named ${JSON.stringify(piece.to)}`);
+      out.push(piece.branch, ...u32(labels.length - 1 - at));
+    }
+  }
+  return out;
+}
+
 export interface WasmFunction {
   readonly name: string;
   readonly params: number;
@@ -87,7 +110,7 @@ export function encodeModule(functions: readonly WasmFunction[]): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 1];
   const bodies = functions.map((f) => {
-    const body = [...(f.locals > 0 ? vec([[...u32(f.locals), I32]]) : u32(0)), ...f.body, 0x0b];
+    const body = [...(f.locals > 0 ? vec([[...u32(f.locals), I32]]) : u32(0)), ...resolve(f.body, f.name), 0x0b];
     return [...u32(body.length), ...body];
   });
   return Uint8Array.from([
