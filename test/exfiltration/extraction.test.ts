@@ -147,8 +147,9 @@ test('extraction: minScore is honoured', async () => {
 });
 
 /** An anchored rule `alpha … omega` whose second group is `omega`, with its regex runs counted. */
-function countedRule(pattern: string): { rule: ExtractionRule; runs: () => number } {
-  const sticky = new RegExp(`(?:${pattern})`, 'y');
+function countedRule(pattern: string, wordStart = false): { rule: ExtractionRule; runs: () => number } {
+  const source = wordStart ? `(?<![a-z0-9])(?:${pattern})` : `(?:${pattern})`;
+  const sticky = new RegExp(source, 'y');
   let runs = 0;
   const exec = sticky.exec.bind(sticky);
   sticky.exec = (s: string) => {
@@ -164,8 +165,9 @@ function countedRule(pattern: string): { rule: ExtractionRule; runs: () => numbe
     keywords: ['alpha'],
     alsoKeywords: ['omega'],
     scripts: 0,
-    regex: new RegExp(`(?:${pattern})`, 'g'),
+    regex: new RegExp(source, 'g'),
     patternCount: 1,
+    wordStart,
     sticky,
     samples: { positive: [], negative: [] },
   };
@@ -191,6 +193,26 @@ test('extraction: an anchored rule runs only at hits with a second-group word wi
     const before = runs();
     assert.equal(matcher.match(text).length > 0, hit, text);
     assert.equal(runs() - before, expectedRuns, text);
+  }
+});
+
+test('extraction: a wordStart rule is not tried at keyword hits inside a word, and matches the same as its look-behind', () => {
+  const { rule, runs } = countedRule('alpha(?: \\S+){0,2} omega', true);
+  const matcher = new ExtractionMatcher([rule], { maxDepth: 0, maxBytes: 0 });
+  const cases: [string, boolean, number][] = [
+    ['alpha omega', true, 1],
+    ['(alpha omega)', true, 1],
+    // Inside a word: skipped without running the regex, which would refuse it anyway.
+    ['xalpha omega', false, 0],
+    ['2alpha omega', false, 0],
+    ['xalpha one alpha omega', true, 1],
+  ];
+  for (const [text, hit, expectedRuns] of cases) {
+    const before = runs();
+    assert.equal(matcher.match(text).length > 0, hit, text);
+    assert.equal(runs() - before, expectedRuns, text);
+    assert.equal(rule.regex.test(text), hit, `look-behind: ${text}`);
+    rule.regex.lastIndex = 0;
   }
 });
 

@@ -26,14 +26,19 @@ test('span: classes and escapes that can match a space count, the others do not'
   assert.equal(maxSpaces('\\W\\D'), 2);
 });
 
-test('span: unbounded, looking behind the start, or not understood: no bound', () => {
+test('span: unbounded, needing text before the start, or not understood: no bound', () => {
   assert.equal(maxSpaces('a(?: b)*'), Infinity);
   assert.equal(maxSpaces('a[^x]+'), Infinity);
   assert.equal(maxSpaces('.+'), Infinity);
   assert.equal(maxSpaces('(?<=the )prompt'), Infinity);
-  assert.equal(maxSpaces('(?<!not )prompt'), Infinity);
   assert.equal(maxSpaces('\\p{L} x'), Infinity);
   assert.equal(maxSpaces('a)b'), Infinity);
+});
+
+test('span: a negative lookbehind adds nothing: it only refuses text before the start', () => {
+  assert.equal(maxSpaces('(?<!not )prompt'), 0);
+  assert.equal(maxSpaces('(?<![a-z0-9])(?:ignore (?:\\S+ ){0,2}rules)'), 3);
+  assert.equal(maxSpaces('(?<!x'), Infinity);
 });
 
 test('span: a lookahead counts, because a word the rule needs may sit in it', () => {

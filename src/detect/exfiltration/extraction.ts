@@ -413,8 +413,11 @@ export class ExtractionMatcher {
       // longest keyword before one anchor's start is behind every later one too.
       let from = r * MAX_ALSO * 3;
       const to = from + alsoCount * 3;
+      const wordStart = rule.wordStart;
       for (let k = r * MAX_ANCHORS, last = k + anchors; k < last; k++) {
         const at = starts[k]!;
+        // Inside a word: the regex's look-behind would fail at once.
+        if (wordStart && at > 0 && isAsciiWordCode(view.charCodeAt(at - 1))) continue;
         if (reach >= 0) {
           while (from < to && alsoHits[from]! <= at + lag) from += 3;
           if (!this.alsoWithin(from, to, at, anchorWords[k]! + reach)) continue;
@@ -480,6 +483,11 @@ function ruleLists(perKeyword: readonly (readonly number[])[]): RuleLists {
 
 function spacesIn(keyword: string): number {
   return keyword.split(' ').length - 1;
+}
+
+/** [a-z0-9]: what a wordStart rule's look-behind refuses before a match. */
+function isAsciiWordCode(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
 }
 
 function isAscii(s: string): boolean {

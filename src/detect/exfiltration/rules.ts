@@ -29,6 +29,7 @@ export interface RawRule {
   readonly keywords: readonly string[];
   readonly alsoKeywords?: readonly string[];
   readonly anchored?: boolean;
+  readonly wordStart?: boolean;
   readonly patterns: readonly string[];
   readonly samples: { readonly positive: readonly string[]; readonly negative: readonly string[] };
 }
@@ -48,6 +49,8 @@ export interface ExtractionRule {
   /** All patterns as one alternation, flag `g`. */
   readonly regex: RegExp;
   readonly patternCount: number;
+  /** Matches start only where a word starts (not right after a letter or digit). */
+  readonly wordStart: boolean;
   /** The same, sticky (flag `y`), for anchored rules: tried only at keyword hits. */
   readonly sticky: RegExp | undefined;
   readonly samples: RawRule['samples'];
@@ -82,7 +85,8 @@ function compileRule(raw: RawRule, family: string, file: string, problems: strin
   for (const k of keywords) {
     for (const ch of k) scripts |= scriptOf(ch.codePointAt(0)!);
   }
-  const regex = new RegExp(sources.join('|'), 'g');
+  const source = raw.wordStart ? `(?<![a-z0-9])(?:${sources.join('|')})` : sources.join('|');
+  const regex = new RegExp(source, 'g');
   const alsoKeywords = (raw.alsoKeywords ?? []).map((k) => k.toLowerCase());
   if (raw.anchored && alsoKeywords.length > 0) {
     const outside = matchWithoutAlso(regex, alsoKeywords, raw.samples.positive);
@@ -104,7 +108,8 @@ function compileRule(raw: RawRule, family: string, file: string, problems: strin
     scripts,
     regex,
     patternCount: sources.length,
-    sticky: raw.anchored ? new RegExp(sources.join('|'), 'y') : undefined,
+    wordStart: raw.wordStart === true,
+    sticky: raw.anchored ? new RegExp(source, 'y') : undefined,
     samples: raw.samples,
   };
 }

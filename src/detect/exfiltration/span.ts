@@ -75,7 +75,15 @@ class SpanParser {
   private group(): number {
     this.i++;
     const rest = this.src.slice(this.i, this.i + 3);
-    if (rest.startsWith('?<=') || rest.startsWith('?<!')) {
+    if (rest.startsWith('?<!')) {
+      // A negative lookbehind only refuses text before the match's start: it adds nothing to the match.
+      this.i += 3;
+      this.alternation();
+      if (this.src[this.i] !== ')') this.unknown = true;
+      this.i++;
+      return 0;
+    }
+    if (rest.startsWith('?<=')) {
       // A lookbehind reads text before the match's start: no bound from the start.
       this.unknown = true;
       this.i += 3;
