@@ -4,9 +4,10 @@ import { encodeModule, op, type Code } from './wasm-encode.js';
 // exfiltration rules' normalized text), as WebAssembly. The same walk in
 // JavaScript spent most of each character on V8's checks of the typed
 // arrays it reads (their map, length and data pointer, at every character);
-// in WebAssembly a load is a load. Two lanes, as in the JavaScript walk: the
-// text's halves at once, lane b started a longest keyword early so it is in
-// the right state at the half (see prefilter.ts).
+// in WebAssembly a load is a load. Each load of the table waits on the one
+// before, so the text is cut in stretches walked at once, in lanes: each lane
+// but the first starts a longest keyword early, which is enough for it to be
+// in the exact state the walk would have there (see prefilter.ts).
 //
 // Memory, one per prefilter: the class of each UTF-16 code unit (u16:
 // class × 4 | 1024 for the space), the transition table (i32: the next
@@ -16,140 +17,125 @@ import { encodeModule, op, type Code } from './wasm-encode.js';
 
 /** Code units walked per call; longer text is walked chunk after chunk. */
 export const CHUNK = 16384;
-const CLASS_BYTES = 0x10000 * 2;
 const SPACE_BIT = 1024;
 const CLASS_MASK = SPACE_BIT - 1;
 const PAGE = 65536;
+// Fixed places, so that loads of the text and of the table take their base
+// as an immediate; the hits and results follow the table.
+const TEXT_AT = 0x10000 * 2;
+const TABLE_AT = TEXT_AT + CHUNK * 2;
+/** Bytes between the hit regions of two lanes: each may hold a hit per char of the chunk. */
+const LANE_STRIDE = CHUNK * 12;
+/** The shortest stretch worth a lane of its own: below it, a lane's warm-up and bookkeeping cost more than they save. */
+const MIN_STRETCH = 128;
+const LANES = 2;
 
-// walk1(from, to, row, spaces, text, lane, out): one lane over text[from, to).
-// Writes the hit bytes, the end row and the space count to out[0..2].
-const W1 = { from: 0, to: 1, row: 2, spaces: 3, text: 4, lane: 5, out: 6, p: 7, end: 8, x: 9, v: 10, l: 11 };
-const walk1: Code = [
-  ...op.set(W1.p, op.add(op.get(W1.text), op.shl(op.get(W1.from), op.const(1)))),
-  ...op.set(W1.end, op.add(op.get(W1.text), op.shl(op.get(W1.to), op.const(1)))),
-  ...op.set(W1.l, op.get(W1.lane)),
-  ...op.block(
-    'done',
-    op.loop(
-      'char',
-      op.brIf(op.geU(op.get(W1.p), op.get(W1.end)), 'done'),
-      op.set(W1.x, op.load16(op.shl(op.load16(op.get(W1.p)), op.const(1)))),
-      op.set(W1.spaces, op.add(op.get(W1.spaces), op.shrU(op.get(W1.x), op.const(10)))),
-      op.set(W1.v, op.load(op.add(op.get(W1.row), op.and(op.get(W1.x), op.const(CLASS_MASK))), CLASS_BYTES)),
-      op.if(
-        op.ltS(op.get(W1.v), op.const(0)),
-        [
-          ...op.set(W1.row, op.xor(op.get(W1.v), op.const(-1))),
-          ...storeHit(W1.l, op.get(W1.row), op.get(W1.p), op.get(W1.text), op.get(W1.spaces)),
-        ],
-        op.set(W1.row, op.get(W1.v)),
-      ),
-      op.set(W1.p, op.add(op.get(W1.p), op.const(2))),
-      op.br('char'),
+/**
+ * walk(from, to, row, spaces, hits, out, maxLength) over text[from, to):
+ * with one lane, all of it from (row, spaces); with more, `lanes` equal
+ * stretches of it, two chars a step, lane 0 from (row, spaces) and each
+ * other lane warmed up over the longest keyword less one char before its
+ * stretch, its space count from 0 (the chars past the last whole step,
+ * fewer than 2 × lanes, are left to the one-lane walk). Writes to out each
+ * lane's hit bytes and spaces, then the last lane's row and where it
+ * stopped.
+ */
+function walkIn(lanes: number): Code {
+  const P = { from: 0, to: 1, row: 2, spaces: 3, hits: 4, out: 5, maxLength: 6 };
+  let local = 7;
+  const stretch = local++;
+  const stop = local++;
+  const warm = local++;
+  const v = local++;
+  const lane = Array.from({ length: lanes }, () => ({ at: local++, row: local++, sp: local++, x: local++, v: local++, l: local++ }));
+  const get = op.get;
+  const k = op.const;
+  const step = lanes > 1 ? 2 : 1;
+  const last = lane[lanes - 1]!;
+  /** One char of a lane, `ahead` chars past its position. */
+  const walkChar = (l: (typeof lane)[number], ahead: number): Code => [
+    ...op.set(l.x, op.load16(op.shl(op.load16(get(l.at), TEXT_AT + ahead * 2), k(1)))),
+    ...op.set(l.sp, op.add(get(l.sp), op.shrU(get(l.x), k(10)))),
+    ...op.set(l.v, op.load(op.add(get(l.row), op.and(get(l.x), k(CLASS_MASK))), TABLE_AT)),
+    ...op.if(
+      op.ltS(get(l.v), k(0)),
+      [
+        ...op.set(l.row, op.xor(get(l.v), k(-1))),
+        ...op.store(get(l.l), get(l.row)),
+        // The hit's end: one past the char, whose byte offset is at + 2 × ahead.
+        ...op.store(get(l.l), op.add(op.shrU(get(l.at), k(1)), k(ahead + 1)), 4),
+        ...op.store(get(l.l), get(l.sp), 8),
+        ...op.set(l.l, op.add(get(l.l), k(12))),
+      ],
+      op.set(l.row, get(l.v)),
     ),
-  ),
-  ...op.store(op.get(W1.out), op.sub(op.get(W1.l), op.get(W1.lane))),
-  ...op.store(op.get(W1.out), op.get(W1.row), 4),
-  ...op.store(op.get(W1.out), op.get(W1.spaces), 8),
-];
-
-// walk2(n, row, spaces, text, laneA, laneB, out, maxLength): lane a from
-// (row, spaces) over text[0, n/2), lane b over text[n/2, 2·(n/2)) with its
-// space count from 0. Writes to out[0..5]: lane a's and lane b's hit bytes,
-// lane b's row and spaces, lane a's spaces, and where lane b stopped.
-const W2 = { n: 0, row: 1, spaces: 2, text: 3, laneA: 4, laneB: 5, out: 6, maxLength: 7, pa: 8, pb: 9, half: 10, rowA: 11, rowB: 12, spA: 13, spB: 14, xa: 15, xb: 16, va: 17, vb: 18, la: 19, lb: 20, v: 21 };
-const walk2: Code = [
-  ...op.set(W2.half, op.add(op.get(W2.text), op.shl(op.shrU(op.get(W2.n), op.const(1)), op.const(1)))),
-  // Lane b's warm-up: the longest keyword less one char before the half.
-  ...op.set(W2.pb, op.sub(op.get(W2.half), op.shl(op.sub(op.get(W2.maxLength), op.const(1)), op.const(1)))),
-  ...op.block(
-    'warm',
-    op.loop(
-      'char',
-      op.brIf(op.geU(op.get(W2.pb), op.get(W2.half)), 'warm'),
-      op.set(W2.v, op.load(op.add(op.get(W2.rowB), op.and(op.load16(op.shl(op.load16(op.get(W2.pb)), op.const(1))), op.const(CLASS_MASK))), CLASS_BYTES)),
-      op.set(W2.rowB, op.xor(op.get(W2.v), op.shrS(op.get(W2.v), op.const(31)))),
-      op.set(W2.pb, op.add(op.get(W2.pb), op.const(2))),
-      op.br('char'),
-    ),
-  ),
-  ...op.set(W2.pa, op.get(W2.text)),
-  ...op.set(W2.rowA, op.get(W2.row)),
-  ...op.set(W2.spA, op.get(W2.spaces)),
-  ...op.set(W2.la, op.get(W2.laneA)),
-  ...op.set(W2.lb, op.get(W2.laneB)),
-  ...op.block(
-    'done',
-    op.loop(
-      'char',
-      op.brIf(op.geU(op.get(W2.pa), op.get(W2.half)), 'done'),
-      op.set(W2.xa, op.load16(op.shl(op.load16(op.get(W2.pa)), op.const(1)))),
-      op.set(W2.xb, op.load16(op.shl(op.load16(op.get(W2.pb)), op.const(1)))),
-      op.set(W2.spA, op.add(op.get(W2.spA), op.shrU(op.get(W2.xa), op.const(10)))),
-      op.set(W2.spB, op.add(op.get(W2.spB), op.shrU(op.get(W2.xb), op.const(10)))),
-      op.set(W2.va, op.load(op.add(op.get(W2.rowA), op.and(op.get(W2.xa), op.const(CLASS_MASK))), CLASS_BYTES)),
-      op.set(W2.vb, op.load(op.add(op.get(W2.rowB), op.and(op.get(W2.xb), op.const(CLASS_MASK))), CLASS_BYTES)),
-      op.if(
-        op.ltS(op.or(op.get(W2.va), op.get(W2.vb)), op.const(0)),
-        [
-          ...op.if(
-            op.ltS(op.get(W2.va), op.const(0)),
-            [...op.set(W2.rowA, op.xor(op.get(W2.va), op.const(-1))), ...storeHit(W2.la, op.get(W2.rowA), op.get(W2.pa), op.get(W2.text), op.get(W2.spA))],
-            op.set(W2.rowA, op.get(W2.va)),
-          ),
-          ...op.if(
-            op.ltS(op.get(W2.vb), op.const(0)),
-            [...op.set(W2.rowB, op.xor(op.get(W2.vb), op.const(-1))), ...storeHit(W2.lb, op.get(W2.rowB), op.get(W2.pb), op.get(W2.text), op.get(W2.spB))],
-            op.set(W2.rowB, op.get(W2.vb)),
-          ),
-        ],
-        [...op.set(W2.rowA, op.get(W2.va)), ...op.set(W2.rowB, op.get(W2.vb))],
-      ),
-      op.set(W2.pa, op.add(op.get(W2.pa), op.const(2))),
-      op.set(W2.pb, op.add(op.get(W2.pb), op.const(2))),
-      op.br('char'),
-    ),
-  ),
-  ...op.store(op.get(W2.out), op.sub(op.get(W2.la), op.get(W2.laneA))),
-  ...op.store(op.get(W2.out), op.sub(op.get(W2.lb), op.get(W2.laneB)), 4),
-  ...op.store(op.get(W2.out), op.get(W2.rowB), 8),
-  ...op.store(op.get(W2.out), op.get(W2.spB), 12),
-  ...op.store(op.get(W2.out), op.get(W2.spA), 16),
-  ...op.store(op.get(W2.out), op.shrU(op.sub(op.get(W2.pb), op.get(W2.text)), op.const(1)), 20),
-];
-
-/** Appends (row, end, spaces) at the lane pointer in `local` and moves it on; `end` is one past the char at `at`. */
-function storeHit(local: number, row: Code, at: Code, text: Code, spaces: Code): Code {
+  ];
   return [
-    ...op.store(op.get(local), row),
-    ...op.store(op.get(local), op.add(op.shrU(op.sub(at, text), op.const(1)), op.const(1)), 4),
-    ...op.store(op.get(local), spaces, 8),
-    ...op.set(local, op.add(op.get(local), op.const(12))),
+    // Positions are byte offsets into the text.
+    ...op.set(stretch, op.shl(op.and(op.shrU(op.sub(get(P.to), get(P.from)), k(Math.log2(lanes))), k(-step)), k(1))),
+    ...lane.flatMap((l, i) => [
+      ...op.set(l.at, i === 0 ? op.shl(get(P.from), k(1)) : op.add(get(lane[i - 1]!.at), get(stretch))),
+      ...op.set(l.l, op.add(get(P.hits), k(i * LANE_STRIDE))),
+      ...op.set(l.row, i === 0 ? get(P.row) : k(0)),
+      ...op.set(l.sp, i === 0 ? get(P.spaces) : k(0)),
+    ]),
+    ...op.set(stop, op.add(get(lane[0]!.at), get(stretch))),
+    // Each other lane's warm-up: the longest keyword less one char before its stretch.
+    ...lane.slice(1).flatMap((l, i) => [
+      ...op.set(warm, op.sub(get(l.at), op.shl(op.sub(get(P.maxLength), k(1)), k(1)))),
+      ...op.block(
+        `warmed-${i}`,
+        op.loop(
+          `warm-${i}`,
+          op.brIf(op.geU(get(warm), get(l.at)), `warmed-${i}`),
+          op.set(v, op.load(op.add(get(l.row), op.and(op.load16(op.shl(op.load16(get(warm), TEXT_AT), k(1))), k(CLASS_MASK))), TABLE_AT)),
+          op.set(l.row, op.xor(get(v), op.shrS(get(v), k(31)))),
+          op.set(warm, op.add(get(warm), k(2))),
+          op.br(`warm-${i}`),
+        ),
+      ),
+    ]),
+    ...op.block(
+      'done',
+      op.loop(
+        'step',
+        op.brIf(op.geU(get(lane[0]!.at), get(stop)), 'done'),
+        ...Array.from({ length: step }, (_, ahead) => lane.flatMap((l) => walkChar(l, ahead))),
+        lane.flatMap((l) => op.set(l.at, op.add(get(l.at), k(step * 2)))),
+        op.br('step'),
+      ),
+    ),
+    ...lane.flatMap((l, i) => [
+      ...op.store(get(P.out), op.sub(get(l.l), op.add(get(P.hits), k(i * LANE_STRIDE))), i * 4),
+      ...op.store(get(P.out), get(l.sp), (lanes + i) * 4),
+    ]),
+    ...op.store(get(P.out), get(last.row), lanes * 8),
+    ...op.store(get(P.out), op.shrU(get(last.at), k(1)), lanes * 8 + 4),
   ];
 }
+
+const LOCALS_PER_LANE = 6;
 
 let compiled: WebAssembly.Module | undefined;
 
 function walkModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(
-    encodeModule([
-      { name: 'walk1', params: 7, locals: 5, body: walk1 },
-      { name: 'walk2', params: 8, locals: 14, body: walk2 },
-    ]),
+    encodeModule([1, LANES].map((lanes) => ({ name: `walk${lanes}`, params: 7, locals: 4 + lanes * LOCALS_PER_LANE, body: walkIn(lanes) }))),
   );
   return compiled;
 }
 
 /** What a walk left: hits in the lanes (as ints), and where it ended. */
 export interface WalkEnd {
-  /** Ints of hits in lane a, then in lane b (0 for a one-lane walk). */
-  laneAInts: number;
-  laneBInts: number;
+  /** Lanes walked, and the ints of hits in each. */
+  lanes: number;
+  readonly laneInts: Int32Array;
+  /** Spaces before each lane's stretch: to add to the counts of its hits. */
+  readonly laneSpaces: Int32Array;
   /** The row and space count after the last char walked. */
   row: number;
   spaces: number;
-  /** Two-lane walks: lane a's space count at the half, and where lane b stopped. */
-  spacesA: number;
+  /** Where the walk stopped: a walk in lanes leaves a few chars (walk them in one lane). */
   stop: number;
 }
 
@@ -158,17 +144,13 @@ export class CountingWalk {
   readonly text: Uint16Array;
   /** The text chunk's bytes, for native copies of strings. */
   readonly textBytes: Buffer;
-  /** The lanes' hits: (row in bytes, end in the chunk, spaces), three ints each. */
-  readonly laneA: Int32Array;
-  readonly laneB: Int32Array;
+  /** Each lane's hits: (row in bytes, end in the chunk, spaces), three ints each. */
+  readonly lanes: readonly Int32Array[];
   private readonly results: Int32Array;
-  private readonly walk1: (...args: number[]) => void;
-  private readonly walk2: (...args: number[]) => void;
-  private readonly textAt: number;
-  private readonly laneAAt: number;
-  private readonly laneBAt: number;
+  private readonly walkers: readonly ((...args: number[]) => void)[];
+  private readonly hitsAt: number;
   private readonly resultsAt: number;
-  private readonly ended: WalkEnd = { laneAInts: 0, laneBInts: 0, row: 0, spaces: 0, spacesA: 0, stop: 0 };
+  private readonly ended: WalkEnd = { lanes: 1, laneInts: new Int32Array(LANES), laneSpaces: new Int32Array(LANES), row: 0, spaces: 0, stop: 0 };
 
   /**
    * `classSpaced`: each code unit's class, plus 256 for the space;
@@ -180,58 +162,43 @@ export class CountingWalk {
     next: Int32Array,
     private readonly maxLength: number,
   ) {
-    const tableAt = CLASS_BYTES;
-    this.textAt = tableAt + next.length * 4;
-    // A lane holds at most a hit per char of the chunk.
-    this.laneAAt = this.textAt + CHUNK * 2;
-    this.laneBAt = this.laneAAt + CHUNK * 12;
-    this.resultsAt = this.laneBAt + CHUNK * 12;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((this.resultsAt + 32) / PAGE) });
+    this.hitsAt = TABLE_AT + next.length * 4;
+    this.resultsAt = this.hitsAt + LANES * LANE_STRIDE;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((this.resultsAt + 64) / PAGE) });
     const { buffer } = memory;
     const classes = new Uint16Array(buffer, 0, 0x10000);
     for (let u = 0; u < 0x10000; u++) classes[u] = ((classSpaced[u]! & 0xff) << 2) | (classSpaced[u]! >> 8 === 1 ? SPACE_BIT : 0);
-    const table = new Int32Array(buffer, tableAt, next.length);
+    const table = new Int32Array(buffer, TABLE_AT, next.length);
     for (let i = 0; i < next.length; i++) table[i] = next[i]! >= 0 ? next[i]! * 4 : ~(~next[i]! * 4);
-    this.text = new Uint16Array(buffer, this.textAt, CHUNK);
-    this.textBytes = Buffer.from(buffer, this.textAt, CHUNK * 2);
-    this.laneA = new Int32Array(buffer, this.laneAAt, CHUNK * 3);
-    this.laneB = new Int32Array(buffer, this.laneBAt, CHUNK * 3);
-    this.results = new Int32Array(buffer, this.resultsAt, 8);
+    this.text = new Uint16Array(buffer, TEXT_AT, CHUNK);
+    this.textBytes = Buffer.from(buffer, TEXT_AT, CHUNK * 2);
+    this.lanes = Array.from({ length: LANES }, (_, i) => new Int32Array(buffer, this.hitsAt + i * LANE_STRIDE, CHUNK * 3));
+    this.results = new Int32Array(buffer, this.resultsAt, 16);
     const { exports } = new WebAssembly.Instance(walkModule(), { env: { memory } });
-    this.walk1 = exports.walk1 as (...args: number[]) => void;
-    this.walk2 = exports.walk2 as (...args: number[]) => void;
+    this.walkers = [exports.walk1, exports[`walk${LANES}`]] as ((...args: number[]) => void)[];
   }
 
   /**
-   * Walks the first `n` code units of `text` from `row` (in bytes) with
-   * `spaces` spaces before them, in two lanes if `twoLanes` (then the last
-   * char is left when `n` is odd: see walkRest). The returned object is
-   * reused by the next walk.
+   * Walks text[from, to) of the chunk from `row` (in bytes) with `spaces`
+   * spaces before it: in lanes when it is long enough, which leaves a few
+   * chars at the end (`stop`). The returned object is reused by the next walk.
    */
-  walk(n: number, row: number, spaces: number, twoLanes: boolean): WalkEnd {
-    if (!twoLanes) return this.walkRest(0, n, row, spaces);
+  walk(from: number, to: number, row: number, spaces: number): WalkEnd {
+    const lanes = to - from >= LANES * Math.max(MIN_STRETCH, this.maxLength) ? LANES : 1;
+    this.walkers[lanes === 1 ? 0 : 1]!(from, to, row, spaces, this.hitsAt, this.resultsAt, this.maxLength);
     const r = this.results;
     const e = this.ended;
-    this.walk2(n, row, spaces, this.textAt, this.laneAAt, this.laneBAt, this.resultsAt, this.maxLength);
-    e.laneAInts = r[0]! >> 2;
-    e.laneBInts = r[1]! >> 2;
-    e.row = r[2]!;
-    e.spacesA = r[4]!;
-    e.spaces = r[4]! + r[3]!;
-    e.stop = r[5]!;
-    return e;
-  }
-
-  /** One lane over text[from, n), into lane a (whose earlier hits must have been read). */
-  walkRest(from: number, n: number, row: number, spaces: number): WalkEnd {
-    const r = this.results;
-    const e = this.ended;
-    this.walk1(from, n, row, spaces, this.textAt, this.laneAAt, this.resultsAt);
-    e.laneAInts = r[0]! >> 2;
-    e.laneBInts = 0;
-    e.row = r[1]!;
-    e.spaces = r[2]!;
-    e.stop = n;
+    e.lanes = lanes;
+    let before = 0;
+    for (let i = 0; i < lanes; i++) {
+      e.laneInts[i] = r[i]! >> 2;
+      e.laneSpaces[i] = before;
+      // Lane 0 counts from the spaces it was given; the others from their stretch's start.
+      before = i === 0 ? r[lanes]! : before + r[lanes + i]!;
+    }
+    e.spaces = before;
+    e.row = r[lanes * 2]!;
+    e.stop = r[lanes * 2 + 1]!;
     return e;
   }
 }

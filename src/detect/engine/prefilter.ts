@@ -213,16 +213,12 @@ export class KeywordPrefilter {
    * clears the chunk and returns where the walk ended.
    */
   private walkChunk(counting: CountingWalk, n: number, offset: number, row: number, spaces: number): { row: number; spaces: number } {
-    // Lane b's warm-up must fit in the first half (a user rule may bring a long keyword).
-    const twoLanes = n >= MIN_TWO_LANE_TEXT && 2 * this.maxLength <= n;
-    let end = counting.walk(n, row, spaces, twoLanes);
-    this.emitWalked(counting.laneA, end.laneAInts, offset, 0);
-    if (twoLanes) {
-      // Lane b counted its spaces from the half on.
-      this.emitWalked(counting.laneB, end.laneBInts, offset, end.spacesA);
-      // An odd length leaves lane b one char short.
-      end = counting.walkRest(end.stop, n, end.row, end.spaces);
-      this.emitWalked(counting.laneA, end.laneAInts, offset, 0);
+    let end = counting.walk(0, n, row, spaces);
+    for (;;) {
+      for (let i = 0; i < end.lanes; i++) this.emitWalked(counting.lanes[i]!, end.laneInts[i]!, offset, end.laneSpaces[i]!);
+      if (end.stop === n) break;
+      // A walk in lanes leaves the chars past its last whole step.
+      end = counting.walk(end.stop, n, end.row, end.spaces);
     }
     counting.text.fill(0, 0, n);
     return { row: end.row, spaces: end.spaces };
