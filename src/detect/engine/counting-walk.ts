@@ -10,9 +10,9 @@ import { encodeModule, op, type Code } from './wasm-encode.js';
 // in the exact state the walk would have there (see prefilter.ts).
 //
 // Memory, one per prefilter: the class of each UTF-16 code unit (u16:
-// class × 4 | 1024 for the space), the transition table (i32: the next
-// state's row in bytes, bit-inverted when keywords end there), then the text
-// chunk, each lane's hits (state row, end, spaces: three i32s) and the
+// class × 4 | 1024 for the space), the text chunk, the transition table
+// (i32: the next state's row in bytes, bit-inverted when keywords end
+// there), then each lane's hits (state row, end, spaces: three i32s) and the
 // results.
 
 /** Code units walked per call; longer text is walked chunk after chunk. */
