@@ -59,7 +59,10 @@ export const op = {
   /** `cond` is evaluated first; then one of the branches. */
   if: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, EMPTY_BLOCK, { enter: '' }, ...then, ...(otherwise ? [0x05, ...otherwise] : []), EXIT, 0x0b],
   br: (label: string): Code => [{ branch: 0x0c, to: label }],
+  return: (): Code => [0x0f],
   brIf: (cond: Code, label: string): Code => [...cond, { branch: 0x0d, to: label }],
+  /** Calls the module's function `index` with the arguments in order. */
+  call: (index: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...u32(index)],
   get: (local: number): Code => [0x20, ...u32(local)],
   set: (local: number, value: Code): Code => [...value, 0x21, ...u32(local)],
   const: (n: number): Code => [0x41, ...s32(n)],
@@ -70,13 +73,20 @@ export const op = {
   store: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, 2, ...u32(offset)],
   add: (a: Code, b: Code): Code => [...a, ...b, 0x6a],
   sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
+  mul: (a: Code, b: Code): Code => [...a, ...b, 0x6c],
   and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
   or: (a: Code, b: Code): Code => [...a, ...b, 0x72],
   xor: (a: Code, b: Code): Code => [...a, ...b, 0x73],
   shl: (a: Code, b: Code): Code => [...a, ...b, 0x74],
   shrS: (a: Code, b: Code): Code => [...a, ...b, 0x75],
   shrU: (a: Code, b: Code): Code => [...a, ...b, 0x76],
+  eqz: (a: Code): Code => [...a, 0x45],
+  eq: (a: Code, b: Code): Code => [...a, ...b, 0x46],
+  ne: (a: Code, b: Code): Code => [...a, ...b, 0x47],
   ltS: (a: Code, b: Code): Code => [...a, ...b, 0x48],
+  gtS: (a: Code, b: Code): Code => [...a, ...b, 0x4a],
+  leS: (a: Code, b: Code): Code => [...a, ...b, 0x4c],
+  geS: (a: Code, b: Code): Code => [...a, ...b, 0x4e],
   geU: (a: Code, b: Code): Code => [...a, ...b, 0x4f],
 };
 

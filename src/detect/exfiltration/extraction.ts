@@ -2,6 +2,7 @@ import { KeywordPrefilter } from '../engine/prefilter.js';
 import { findEncodedPayloads, type Encoding } from './decode.js';
 import { leetView, normalize, rot13, type NormalizedText, type OffsetMap } from './normalize.js';
 import { patternVocabulary, Segmenter } from './segment.js';
+import { LOOKAHEAD, LOOKBEHIND, MAX_ALSO, MAX_ANCHORS, MAX_WINDOWS, RuleHits, type RuleLists } from './rule-hits.js';
 import type { ExtractionRule } from './rules.js';
 import { maxSpaces } from './span.js';
 
@@ -44,18 +45,8 @@ export interface MatchOptions {
 /** Words by which a prompt says it is rot13 itself. */
 const ROT13_NAMES = ['rot13', 'rot 13', 'caesar'];
 
-/** A match is looked for in a window from this far before a keyword hit… */
-const LOOKBEHIND = 240;
-/** …to this far after it. */
-const LOOKAHEAD = 360;
-/** Window starts kept per rule; past them the regex runs to the end of the text. */
-const MAX_WINDOWS = 4;
 /** Longest run of joined letters that is split back into words. */
 const MAX_SEGMENT = 512;
-/** Hit positions kept per anchored rule; past them it falls back to a search. */
-const MAX_ANCHORS = 200;
-/** Second-group hits kept per rule and view; past them every anchor of the rule is tried. */
-const MAX_ALSO = 128;
 /** Rules that can span more words than this gain nothing from the word check. */
 const MAX_WORD_REACH = 64;
 
@@ -64,19 +55,9 @@ type Span = { readonly start: number; readonly end: number; readonly via: Via };
 export class ExtractionMatcher {
   readonly rules: readonly ExtractionRule[];
   private readonly prefilter: KeywordPrefilter;
-  /** keyword index → rule indexes whose first group holds it. */
-  private readonly keywordRules: RuleLists;
-  /** keyword index → rule indexes whose second group holds it. */
-  private readonly alsoRules: RuleLists;
   private readonly keywordLength: Int32Array;
-  /** Spaces inside each keyword: a hit's word position is the spaces before its end less these. */
-  private readonly keywordSpaces: Int32Array;
   private readonly maxKeywordSpaces: number;
   private readonly maxKeywordLength: number;
-  /** Keywords at or past this index are rot13 spellings… */
-  private readonly rot13From: number;
-  /** …and at or past this one, names of rot13 itself. */
-  private readonly rot13Named: number;
   /** The script-gated rules' keywords (not ASCII, so not in the main prefilter)… */
   private readonly scriptPrefilter: KeywordPrefilter | undefined;
   /** …their rule indexes and lengths… */
@@ -90,71 +71,17 @@ export class ExtractionMatcher {
   /** SCRIPT_* bits of the view being matched. */
   private viewScripts = 0;
   private readonly needsAlso: Uint8Array;
-  /** Per rule, for the view being matched: 1 when its keyword hits are taken now (see matchView). */
-  private readonly live: Uint8Array;
   /** 1 for the rules of positive weight. */
   private readonly positive: Uint8Array;
-  private readonly segmenter: Segmenter;
-  private readonly minScore: number;
-  // Per-view scratch, reset by every matchView (matching is synchronous).
-  /** First keyword hit per rule (-1: not a candidate). */
-  private readonly first: Int32Array;
-  /** Up to MAX_WINDOWS window starts per rule, and how many. */
-  private readonly windows: Int32Array;
-  private readonly windowCount: Uint8Array;
-  /** Keyword hit positions per anchored rule, and how many (MAX_ANCHORS + 1: overflowed). */
-  private readonly anchors: Int32Array;
-  private readonly anchorCount: Uint8Array;
-  /** Word position (spaces before it) of each anchor. */
-  private readonly anchorWords: Int32Array;
-  private readonly anchored: Uint8Array;
   /**
    * Per anchored rule with a second group: the most spaces a match of it can
    * hold (-1: no bound, every anchor is tried).
    */
   private readonly wordReach: Int32Array;
-  /**
-   * Per rule with a word reach, the view's hits of its second group in order
-   * of end, MAX_ALSO a rule: end, start, word position.
-   */
-  private readonly alsoHits: Int32Array;
-  /** How many per rule (MAX_ALSO + 1: overflowed, every anchor is tried). */
-  private readonly alsoCount: Int32Array;
-  private readonly also: Uint8Array;
-  /** Distinct rot13-spelled keywords seen; two make the rot13 view worth scanning. */
-  private rot13Hits = 0;
-  private lastRot13 = -1;
-  /**
-   * First pass over the main prefilter's hits (keyword, end, spaces, three
-   * ints each): rot13 spellings, and the hits of second groups.
-   */
-  private takeSecondGroups(keywordHits: Int32Array, count: number): void {
-    const { alsoRules, also, wordReach, alsoCount, alsoHits, keywordLength, keywordSpaces, rot13From } = this;
-    const { start: ruleFrom, rules: alsoOf } = alsoRules;
-    for (let h = 0; h < count * 3; h += 3) {
-      const k = keywordHits[h]!;
-      if (k >= rot13From) {
-        if (k >= this.rot13Named) this.rot13Hits += 2;
-        else if (k !== this.lastRot13) this.rot13Hits++;
-        this.lastRot13 = k;
-        continue;
-      }
-      for (let i = ruleFrom[k]!, e = ruleFrom[k + 1]!; i < e; i++) {
-        const r = alsoOf[i]!;
-        also[r] = 1;
-        if (wordReach[r]! < 0) continue;
-        const c = alsoCount[r]!;
-        if (c < MAX_ALSO) {
-          const at = (r * MAX_ALSO + c) * 3;
-          const end = keywordHits[h + 1]!;
-          alsoHits[at] = end;
-          alsoHits[at + 1] = end - keywordLength[k]!;
-          alsoHits[at + 2] = keywordHits[h + 2]! - keywordSpaces[k]!;
-        }
-        if (c <= MAX_ALSO) alsoCount[r] = c + 1;
-      }
-    }
-  }
+  private readonly segmenter: Segmenter;
+  private readonly minScore: number;
+  /** Per-view state of the rules, reset by every matchView (matching is synchronous). */
+  private readonly state: RuleHits;
 
   /**
    * Marks `live` the rules whose keyword hits the next pass takes: those with
@@ -162,24 +89,9 @@ export class ExtractionMatcher {
    * others (0) or either (-1).
    */
   private markLive(sign: number): void {
-    const { live, needsAlso, also, positive } = this;
+    const { live, also } = this.state;
+    const { needsAlso, positive } = this;
     for (let r = 0; r < live.length; r++) live[r] = (needsAlso[r] === 0 || also[r] === 1) && (sign < 0 || positive[r] === sign) ? 1 : 0;
-  }
-
-  /** A pass over the main prefilter's hits: keyword hits of the rules marked `live`. */
-  private takeAnchors(keywordHits: Int32Array, count: number): void {
-    const { keywordRules, live, keywordLength, keywordSpaces, rot13From } = this;
-    const { start: ruleFrom, rules: ruleOf } = keywordRules;
-    for (let h = 0; h < count * 3; h += 3) {
-      const k = keywordHits[h]!;
-      if (k >= rot13From) continue;
-      const start = keywordHits[h + 1]! - keywordLength[k]!;
-      const words = keywordHits[h + 2]! - keywordSpaces[k]!;
-      for (let i = ruleFrom[k]!, e = ruleFrom[k + 1]!; i < e; i++) {
-        const r = ruleOf[i]!;
-        if (live[r] === 1) this.keywordAt(r, start, words);
-      }
-    }
   }
 
   /** Takes one keyword hit of the script prefilter. */
@@ -187,26 +99,7 @@ export class ExtractionMatcher {
     const rules = this.scriptKeywordRules[k]!;
     const start = end - this.scriptKeywordLength[k]!;
     const words = spaces - this.scriptKeywordSpaces[k]!;
-    for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.keywordAt(r, start, words);
-  }
-
-  /** Records a hit of one of rule r's keywords at `start`, `words` spaces into the view. */
-  private keywordAt(r: number, start: number, words: number): void {
-    if (this.first[r] === -1) this.first[r] = start;
-    if (this.anchored[r] === 1) {
-      const a = this.anchorCount[r]!;
-      if (a < MAX_ANCHORS) {
-        this.anchors[r * MAX_ANCHORS + a] = start;
-        this.anchorWords[r * MAX_ANCHORS + a] = words;
-      }
-      if (a <= MAX_ANCHORS) this.anchorCount[r] = a + 1;
-      return;
-    }
-    const c = this.windowCount[r]!;
-    // A hit inside the last window needs no window of its own.
-    if (c > 0 && c <= MAX_WINDOWS && start - LOOKBEHIND < this.windows[r * MAX_WINDOWS + c - 1]! + LOOKBEHIND + LOOKAHEAD - 200) return;
-    if (c < MAX_WINDOWS) this.windows[r * MAX_WINDOWS + c] = Math.max(0, start - LOOKBEHIND);
-    if (c <= MAX_WINDOWS) this.windowCount[r] = c + 1;
+    for (const r of rules) if ((this.rules[r]!.scripts & this.viewScripts) !== 0) this.state.keywordAt(r, start, words);
   }
 
   constructor(rules: readonly ExtractionRule[], private readonly opts: MatchOptions) {
@@ -231,16 +124,11 @@ export class ExtractionMatcher {
       for (const k of rule.alsoKeywords) if (!entry(k).also.includes(r)) entry(k).also.push(r);
     });
     const keywords = [...index.keys()];
-    this.keywordRules = ruleLists(keywords.map((k) => index.get(k)!.rules));
-    this.alsoRules = ruleLists(keywords.map((k) => index.get(k)!.also));
-    this.rot13From = keywords.length;
     const rotated = [...new Set(keywords.filter((k) => k.length >= 4 && index.get(k)!.rules.length > 0 && /[a-z]/.test(k)).map(rot13))].filter((k) => !index.has(k));
-    // A prompt that names rot13 counts as two rot13 keywords: the view is scanned.
-    this.rot13Named = keywords.length + rotated.length;
     const all = [...keywords, ...rotated, ...ROT13_NAMES];
     this.keywordLength = Int32Array.from(all, (k) => k.length);
-    this.keywordSpaces = Int32Array.from(all, spacesIn);
-    this.maxKeywordSpaces = Math.max(0, ...this.keywordSpaces);
+    const keywordSpaces = Int32Array.from(all, spacesIn);
+    this.maxKeywordSpaces = Math.max(0, ...keywordSpaces);
     this.prefilter = new KeywordPrefilter(all, { countSpaces: true });
     this.scriptPrefilter = scriptKeywords.size > 0 ? new KeywordPrefilter([...scriptKeywords.keys()], { nonAscii: true, countSpaces: true }) : undefined;
     this.scriptKeywordRules = [...scriptKeywords.values()];
@@ -251,23 +139,24 @@ export class ExtractionMatcher {
     this.scriptKeywordScripts = scriptKeywordScripts;
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
-    this.live = new Uint8Array(rules.length);
     this.positive = Uint8Array.from(rules, (r) => (r.weight > 0 ? 1 : 0));
     this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
-    this.first = new Int32Array(rules.length);
-    this.windows = new Int32Array(rules.length * MAX_WINDOWS);
-    this.windowCount = new Uint8Array(rules.length);
-    this.anchors = new Int32Array(rules.length * MAX_ANCHORS);
-    this.anchorCount = new Uint8Array(rules.length);
-    this.anchorWords = new Int32Array(rules.length * MAX_ANCHORS);
-    this.anchored = Uint8Array.from(rules, (r) => (r.sticky ? 1 : 0));
     this.wordReach = Int32Array.from(rules, (r) => {
       const reach = r.sticky && r.alsoKeywords.length > 0 ? maxSpaces(r.sticky.source) : Infinity;
       return reach <= MAX_WORD_REACH ? reach : -1;
     });
-    this.alsoHits = new Int32Array(rules.length * MAX_ALSO * 3);
-    this.alsoCount = new Int32Array(rules.length);
-    this.also = new Uint8Array(rules.length);
+    this.state = new RuleHits({
+      rules: rules.length,
+      keywordLength: this.keywordLength,
+      keywordSpaces,
+      keywordRules: ruleLists(keywords.map((k) => index.get(k)!.rules)),
+      alsoRules: ruleLists(keywords.map((k) => index.get(k)!.also)),
+      anchored: Uint8Array.from(rules, (r) => (r.sticky ? 1 : 0)),
+      wordReach: this.wordReach,
+      rot13From: keywords.length,
+      // A prompt that names rot13 counts as two rot13 keywords: the view is scanned.
+      rot13Named: keywords.length + rotated.length,
+    });
   }
 
   /** Every rule that matches `text`, at most one hit per rule. */
@@ -303,23 +192,18 @@ export class ExtractionMatcher {
    * found in the view.
    */
   private matchView(view: string, offsets: OffsetMap, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[], scanned?: number): boolean {
-    const { first, also, rules } = this;
-    first.fill(-1);
-    also.fill(0);
-    this.windowCount.fill(0);
-    this.anchorCount.fill(0);
-    this.alsoCount.fill(0);
-    this.rot13Hits = 0;
-    this.lastRot13 = -1;
+    const { rules, state } = this;
+    const { first, also } = state;
+    state.reset();
     const keywordCount = scanned ?? this.prefilter.scan(view);
     const keywordHits = this.prefilter.hits;
     // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
-    this.takeSecondGroups(keywordHits, keywordCount);
+    state.takeSecondGroups(keywordHits, keywordCount);
     // Negative rules matter only once the positive ones reach the minimum score: their hits wait till then.
     const deferNegative = this.minScore > 0;
     this.markLive(deferNegative ? 1 : -1);
-    this.takeAnchors(keywordHits, keywordCount);
-    const rot13Seen = this.rot13Hits >= 2;
+    state.takeAnchors(keywordHits, keywordCount);
+    const rot13Seen = state.rot13Hits >= 2;
     if (scripts !== 0) {
       this.viewScripts = scripts;
       if ((scripts & this.scriptKeywordScripts) !== 0) {
@@ -332,8 +216,8 @@ export class ExtractionMatcher {
         if ((rules[r]!.scripts & scripts) === 0) continue;
         // Hits of its ASCII keywords came first; a search from the start covers both kinds.
         first[r] = 0;
-        this.windowCount[r] = 0;
-        this.anchorCount[r] = 0;
+        state.windowCount[r] = 0;
+        state.anchorCount[r] = 0;
       }
     }
     let potential = 0;
@@ -351,8 +235,8 @@ export class ExtractionMatcher {
       if (pass === 0 && deferNegative) {
         this.markLive(0);
         // A mixed-script rule whose script is in the view is searched from the start: it takes no anchors.
-        for (const r of this.mixedScriptRules) if ((rules[r]!.scripts & scripts) !== 0) this.live[r] = 0;
-        this.takeAnchors(keywordHits, keywordCount);
+        for (const r of this.mixedScriptRules) if ((rules[r]!.scripts & scripts) !== 0) state.live[r] = 0;
+        state.takeAnchors(keywordHits, keywordCount);
       }
       for (let r = 0; r < first.length; r++) {
         const rule = rules[r]!;
@@ -403,11 +287,12 @@ export class ExtractionMatcher {
   /** The rule's first match in the windows around its keyword hits (offsets in `view`). */
   private find(rule: ExtractionRule, r: number, view: string): RegExpExecArray | null {
     const sticky = rule.sticky;
-    const anchors = this.anchorCount[r]!;
+    const state = this.state;
+    const anchors = state.anchorCount[r]!;
     if (sticky && anchors > 0 && anchors <= MAX_ANCHORS) {
-      const alsoCount = this.alsoCount[r]!;
+      const alsoCount = state.alsoCount[r]!;
       const reach = alsoCount <= MAX_ALSO ? this.wordReach[r]! : -1;
-      const { anchors: starts, anchorWords, alsoHits } = this;
+      const { anchors: starts, anchorWords, alsoHits } = state;
       const lag = 1 - this.maxKeywordLength;
       // Anchors come in order of their end, so a second-group hit that ends a
       // longest keyword before one anchor's start is behind every later one too.
@@ -430,17 +315,17 @@ export class ExtractionMatcher {
     }
     const re = rule.regex;
     if (sticky && anchors > MAX_ANCHORS) {
-      re.lastIndex = this.first[r]!;
+      re.lastIndex = state.first[r]!;
       return re.exec(view);
     }
-    const count = this.windowCount[r]!;
+    const count = state.windowCount[r]!;
     // Script-gated rules have no hit positions; too many hits: scan from the last kept one on.
     if (count === 0 || count > MAX_WINDOWS) {
-      re.lastIndex = count === 0 ? 0 : this.windows[r * MAX_WINDOWS + MAX_WINDOWS - 1]!;
+      re.lastIndex = count === 0 ? 0 : state.windows[r * MAX_WINDOWS + MAX_WINDOWS - 1]!;
       return re.exec(view);
     }
     for (let k = 0; k < count; k++) {
-      const from = this.windows[r * MAX_WINDOWS + k]!;
+      const from = state.windows[r * MAX_WINDOWS + k]!;
       re.lastIndex = 0;
       const m = re.exec(view.slice(from, from + LOOKBEHIND + LOOKAHEAD));
       if (m) {
@@ -457,7 +342,7 @@ export class ExtractionMatcher {
    * from `start` can hold it.
    */
   private alsoWithin(from: number, to: number, start: number, limit: number): boolean {
-    const { alsoHits } = this;
+    const { alsoHits } = this.state;
     // Later hits end later, so past this word position none can start in reach.
     const beyond = limit + this.maxKeywordSpaces;
     for (let i = from; i < to; i += 3) {
@@ -467,12 +352,6 @@ export class ExtractionMatcher {
     }
     return false;
   }
-}
-
-/** Rule indexes per keyword, flat: keyword k's are rules[start[k] .. start[k + 1]). */
-interface RuleLists {
-  readonly start: Int32Array;
-  readonly rules: Int32Array;
 }
 
 function ruleLists(perKeyword: readonly (readonly number[])[]): RuleLists {
