@@ -1,9 +1,9 @@
 import { KeywordPrefilter } from '../engine/prefilter.js';
 import { findEncodedPayloads, type Encoding } from './decode.js';
 import { leetView, normalize, rot13, type NormalizedText, type OffsetMap } from './normalize.js';
-import { patternVocabulary, Segmenter } from './segment.js';
 import { LOOKAHEAD, LOOKBEHIND, MAX_ALSO, MAX_ANCHORS, MAX_WINDOWS, RuleHits, type RuleLists } from './rule-hits.js';
 import type { ExtractionRule } from './rules.js';
+import { patternVocabulary, Segmenter } from './segment.js';
 import { maxSpaces } from './span.js';
 
 // Matches extraction / injection rules against one prompt text: one
@@ -14,10 +14,10 @@ import { maxSpaces } from './span.js';
 // the keyword hits (sticky), others in windows around them. An anchored rule
 // with a second group runs only at hits followed, within the number of words
 // its patterns can span, by a word of that group (the prefilter counts the
-// spaces before each hit, so this needs no pass of its own). The same is
-// repeated on the leetspeak view, the rot13 view (when two rot13-spelled
-// keywords show up, or the prompt says rot13) and on decoded payloads, up to
-// a depth and a byte budget.
+// spaces before each hit, so this needs no pass of its own; rule-hits.ts
+// sorts the hits out per rule). The same is repeated on the leetspeak view,
+// the rot13 view (when two rot13-spelled keywords show up, or the prompt
+// says rot13) and on decoded payloads, up to a depth and a byte budget.
 
 export type Via = 'text' | 'leet' | 'rot13' | Encoding;
 
@@ -55,7 +55,6 @@ type Span = { readonly start: number; readonly end: number; readonly via: Via };
 export class ExtractionMatcher {
   readonly rules: readonly ExtractionRule[];
   private readonly prefilter: KeywordPrefilter;
-  private readonly keywordLength: Int32Array;
   private readonly maxKeywordSpaces: number;
   private readonly maxKeywordLength: number;
   /** The script-gated rules' keywords (not ASCII, so not in the main prefilter)… */
@@ -126,7 +125,7 @@ export class ExtractionMatcher {
     const keywords = [...index.keys()];
     const rotated = [...new Set(keywords.filter((k) => k.length >= 4 && index.get(k)!.rules.length > 0 && /[a-z]/.test(k)).map(rot13))].filter((k) => !index.has(k));
     const all = [...keywords, ...rotated, ...ROT13_NAMES];
-    this.keywordLength = Int32Array.from(all, (k) => k.length);
+    const keywordLength = Int32Array.from(all, (k) => k.length);
     const keywordSpaces = Int32Array.from(all, spacesIn);
     this.maxKeywordSpaces = Math.max(0, ...keywordSpaces);
     this.prefilter = new KeywordPrefilter(all, { countSpaces: true });
@@ -135,7 +134,7 @@ export class ExtractionMatcher {
     this.scriptKeywordLength = Int32Array.from(scriptKeywords.keys(), (k) => k.length);
     this.scriptKeywordSpaces = Int32Array.from(scriptKeywords.keys(), spacesIn);
     // Anchors come from both prefilters: how far back a hit can start is the longest of either.
-    this.maxKeywordLength = Math.max(0, ...this.keywordLength, ...this.scriptKeywordLength);
+    this.maxKeywordLength = Math.max(0, ...keywordLength, ...this.scriptKeywordLength);
     this.scriptKeywordScripts = scriptKeywordScripts;
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
@@ -147,7 +146,7 @@ export class ExtractionMatcher {
     });
     this.state = new RuleHits({
       rules: rules.length,
-      keywordLength: this.keywordLength,
+      keywordLength,
       keywordSpaces,
       keywordRules: ruleLists(keywords.map((k) => index.get(k)!.rules)),
       alsoRules: ruleLists(keywords.map((k) => index.get(k)!.also)),
