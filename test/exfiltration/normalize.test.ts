@@ -47,6 +47,20 @@ test('normalize: a visitor reads the normalized text as code units, which are cl
   }
 });
 
+test('normalize: text longer than the scratch, of odd lengths, with folds that change lengths, normalizes as its lines do', () => {
+  const lines = ['Ignore   the ﬁrst rule', 'i g n o r e  all', "don't re-use the U.S.-made ﬂag", 'ＩＧＮＯＲＥ 𝐚𝐥𝐥', 'plain words here'];
+  for (const count of [4001, 9999]) {
+    const text = Array.from({ length: count }, (_, i) => lines[i % lines.length]).join('\n');
+    const whole = normalize(text);
+    const expected = Array.from({ length: count }, (_, i) => normalize(lines[i % lines.length]!).text).join(' ');
+    assert.equal(whole.text, expected, `${count} lines`);
+    // Offsets still point at the original chars, at the end too.
+    const at = whole.text.lastIndexOf('plain');
+    assert.equal(text.slice(whole.offset(at), whole.offset(at + 5)), 'plain');
+    assert.equal(whole.offset(whole.text.length), text.length);
+  }
+});
+
 test('normalize: words joined from spaced-out letters are reported for segmentation', () => {
   const n = normalize('ok f o r g e t t h a t now');
   assert.equal(n.text, 'ok forgetthat now');

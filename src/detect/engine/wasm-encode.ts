@@ -68,9 +68,11 @@ export const op = {
   const: (n: number): Code => [0x41, ...s32(n)],
   /** 32-bit load at `address` + `offset`. */
   load: (address: Code, offset = 0): Code => [...address, 0x28, 2, ...u32(offset)],
-  /** Unsigned 16-bit load at `address` + `offset`. */
+  /** Unsigned 8- and 16-bit loads at `address` + `offset`. */
+  load8: (address: Code, offset = 0): Code => [...address, 0x2d, 0, ...u32(offset)],
   load16: (address: Code, offset = 0): Code => [...address, 0x2f, 1, ...u32(offset)],
   store: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, 2, ...u32(offset)],
+  store16: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3b, 1, ...u32(offset)],
   add: (a: Code, b: Code): Code => [...a, ...b, 0x6a],
   sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
   mul: (a: Code, b: Code): Code => [...a, ...b, 0x6c],
@@ -84,6 +86,7 @@ export const op = {
   eq: (a: Code, b: Code): Code => [...a, ...b, 0x46],
   ne: (a: Code, b: Code): Code => [...a, ...b, 0x47],
   ltS: (a: Code, b: Code): Code => [...a, ...b, 0x48],
+  ltU: (a: Code, b: Code): Code => [...a, ...b, 0x49],
   gtS: (a: Code, b: Code): Code => [...a, ...b, 0x4a],
   leS: (a: Code, b: Code): Code => [...a, ...b, 0x4c],
   geS: (a: Code, b: Code): Code => [...a, ...b, 0x4e],

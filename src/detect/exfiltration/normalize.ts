@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS_DIR } from '../../paths.js';
+import { CollapseScratch, JOINER, SPACE, WORD, type Collapsed } from './collapse.js';
 import { MIN_RUN, RUN_CHAR } from './decode.js';
 
 // Turns prompt text into the one form the extraction rules are written
@@ -102,10 +103,6 @@ export function foldPattern(source: string): string {
   return out;
 }
 
-const WORD = 1;
-const SPACE = 2;
-const JOINER = 3;
-
 // Char classes of folded text, built once: word chars (letters, digits, and
 // the leet symbols @ $), whitespace, and the punctuation people put between
 // letters to break keyword matching.
@@ -122,9 +119,6 @@ const CLASS = new Uint8Array(0x10000);
   for (const ch of '@$') CLASS[ch.charCodeAt(0)] = WORD;
   for (const ch of ".-_*'`~^|·•’‘+") CLASS[ch.charCodeAt(0)] = JOINER;
 }
-const SP = 0x20;
-/** Runs longer than this are moved down by a native copy: cheaper than a loop once past its call cost. */
-const NATIVE_COPY = 24;
 // 1 for the leet symbols (digits and @ $ that stand for letters), over all 16-bit codes.
 const LEET_CHAR = new Uint8Array(0x10000);
 const LEET_CODE = new Uint16Array(0x80);
@@ -141,14 +135,20 @@ const UNIT_FOLD = new Uint16Array(0x10000);
 const COMPLEX = 0xffff;
 for (let c = 0; c < 0x80; c++) UNIT_FOLD[c] = bmpFold[c]!.charCodeAt(0);
 UNIT_FOLD.fill(COMPLEX, 0xd800, 0xe000);
-/** Every unit to itself: for text that is folded already. */
-const SAME_UNIT = Uint16Array.from({ length: 0x10000 }, (_, c) => c);
+
+// Scratch buffers reused by every call (normalization is synchronous), in
+// the collapse's memory. The text is copied out as a string and the chars
+// are zeroed, so no prompt text lingers in them; the offset map is a view
+// that the next call overwrites. Read the views from `scratch` after each
+// ensure: growing replaces them.
+const scratch = new CollapseScratch(CLASS, LEET_CHAR, RUN_CHAR, UNIT_FOLD);
 
 function unitFold(unit: number): number {
   let f = UNIT_FOLD[unit]!;
   if (f === 0) {
     const s = fold(unit);
     UNIT_FOLD[unit] = f = s.length === 1 ? s.charCodeAt(0) : COMPLEX;
+    scratch.setFold(unit, f);
   }
   return f;
 }
@@ -179,37 +179,9 @@ export function isWordCode(code: number): boolean {
   return CLASS[code] === WORD;
 }
 
-/** Word chars in `codes` (read through `unit`) from `i` on, counted up to 3. */
-function wordRunAhead(codes: Uint16Array, unit: Uint16Array, i: number, n: number): number {
-  let k = 0;
-  while (i + k < n && k < 3 && CLASS[unit[codes[i + k]!]!] === WORD) k++;
-  return k;
-}
-
 function toStr(n: number): string {
   // UTF-16 code units in platform byte order; Node runs little-endian.
-  return scratchBytes.toString('utf16le', 0, n * 2);
-}
-
-// Scratch buffers reused by every call (normalization is synchronous). The
-// text is copied out as a string and the chars are zeroed, so no prompt text
-// lingers in them; the offset map is a view that the next call overwrites.
-let scratchCodes = new Uint16Array(16384);
-let scratchOrigin = new Int32Array(16385);
-/** The bytes of scratchCodes, for native copies in and out. */
-let scratchBytes = Buffer.from(scratchCodes.buffer);
-
-function ensureScratch(size: number): void {
-  if (size <= scratchCodes.length) return;
-  const next = Math.max(size, scratchCodes.length * 2);
-  const c = new Uint16Array(next);
-  c.set(scratchCodes);
-  scratchCodes.fill(0);
-  const o = new Int32Array(next + 1);
-  o.set(scratchOrigin);
-  scratchCodes = c;
-  scratchOrigin = o;
-  scratchBytes = Buffer.from(c.buffer);
+  return scratch.codeBytes.toString('utf16le', 0, n * 2);
 }
 
 /**
@@ -219,8 +191,8 @@ function ensureScratch(size: number): void {
  */
 function foldCodePoints(text: string, runs: number[]): { n: number; scripts: number } {
   const len = text.length;
-  let codes = scratchCodes;
-  let origin = scratchOrigin;
+  let codes = scratch.codes;
+  let origin = scratch.origin;
   let n = 0;
   let scripts = 0;
   let runStart = -1;
@@ -253,9 +225,9 @@ function foldCodePoints(text: string, runs: number[]): { n: number; scripts: num
     const f = fold(cp);
     // Room for this fold and one char per remaining input char.
     if (n + f.length + (len - i) + 1 > codes.length) {
-      ensureScratch((n + f.length + (len - i)) * 2 + 16);
-      codes = scratchCodes;
-      origin = scratchOrigin;
+      scratch.ensure((n + f.length + (len - i)) * 2 + 16);
+      codes = scratch.codes;
+      origin = scratch.origin;
     }
     for (let k = 0; k < f.length; k++) {
       codes[n] = f.charCodeAt(k);
@@ -264,163 +236,6 @@ function foldCodePoints(text: string, runs: number[]): { n: number; scripts: num
   }
   if (runStart >= 0 && len - runStart >= MIN_RUN) runs.push(runStart, len);
   return { n, scripts };
-}
-
-interface Collapsed {
-  readonly length: number;
-  readonly leetish: boolean;
-  readonly joined: number[];
-  /** Start of the payload run still open at the end of the text, or -1 (direct only). */
-  readonly openRun: number;
-}
-
-/**
- * Collapses the first `n` units of the scratch buffer in place, each read
- * through `unit` (its one-unit fold, or itself when already folded):
- * collapses whitespace, removes joiners between word chars (`ig.no.re`,
- * `i-g-n-o-r-e`, `don't`), turns joiners between longer words into a space
- * (`ignore-previous-instructions`), and joins letters spaced out one by one
- * (`i g n o r e`).
- *
- * `shifts` undefined: the offsets of the units are in scratchOrigin and are
- * carried along. Otherwise the units are the original text, one for one:
- * offsets are their indexes, recorded only where the distance between
- * output and input index changes, as (output index, distance) pairs into
- * `shifts`, and payload runs are gathered here into `runs`.
- */
-function collapse(n: number, unit: Uint16Array, runs: number[], shifts: number[] | undefined): Collapsed {
-  const codes = scratchCodes;
-  const origin = scratchOrigin;
-  const direct = shifts !== undefined;
-  // Tables in locals: the hot loop then reads them without a binding check per char.
-  const runChar = RUN_CHAR;
-  const classOf = CLASS;
-  // The write index never passes the read index.
-  let w = 0;
-  let shift = 0;
-  let leetish = false;
-  let spaced = false;
-  const joined: number[] = [];
-  let joinedFrom = 0;
-  let runStart = -1;
-  // A stop for the scans over lower-case letters, which then need no length test.
-  codes[n] = 0;
-  for (let r = 0; r < n; r++) {
-    const raw = codes[r]!;
-    if (direct) {
-      if (raw < 0x80 && runChar[raw] === 1) {
-        if (runStart < 0) runStart = r;
-      } else if (runStart >= 0) {
-        if (r - runStart >= MIN_RUN) runs.push(runStart, r);
-        runStart = -1;
-      }
-    }
-    const c = unit[raw]!;
-    const cls = classOf[c];
-    if (cls === WORD) {
-      // A leet symbol between two letters (`y0u`, `pr0mpt`) makes a leetView worth it.
-      if (c >= 0x61 && w > 1 && codes[w - 1]! < 0x61 && LEET_CHAR[codes[w - 1]!] === 1 && isLetter(codes[w - 2]!)) leetish = true;
-      if (!direct) origin[w] = origin[r]!;
-      codes[w++] = c;
-      if (raw >= 0x80 && c >= 0x61) {
-        // Letters of other scripts that follow (one-to-one folds): no leet
-        // symbol or payload run is among them; copied over folded.
-        let e = r + 1;
-        for (; e < n; e++) {
-          const u = codes[e]!;
-          if (u < 0x80) break;
-          const f = unit[u]!;
-          if (f < 0x61 || classOf[f] !== WORD) break;
-          if (!direct) origin[w] = origin[e]!;
-          codes[w++] = f;
-        }
-        r = e - 1;
-        continue;
-      }
-      // The lower-case ASCII letters that follow (most text) are their own
-      // fold, word chars and payload-run chars: copied over as they are.
-      let e = r + 1;
-      while (codes[e]! - 0x61 >>> 0 < 26) e++;
-      if (e === r + 1) continue;
-      if (c < 0x61 && LEET_CHAR[c] === 1 && w > 1 && isLetter(codes[w - 2]!)) leetish = true;
-      if (direct && runStart < 0) runStart = r + 1;
-      // So is the plain join of this word to a next one of two letters or
-      // more: at most one punctuation mark, then one whitespace char (made a
-      // space). Neither word is a spaced-out letter; the next may start with
-      // a capital (made lower case in place).
-      for (;;) {
-        const p = codes[e]!;
-        const s = e < n && p < 0x80 && classOf[p] !== WORD && classOf[p] !== SPACE ? e + 1 : e;
-        if (s + 2 >= n || codes[s]! >= 0x80 || classOf[codes[s]!] !== SPACE || (codes[s + 1]! | 0x20) - 0x61 >>> 0 >= 26 || codes[s + 2]! - 0x61 >>> 0 >= 26) break;
-        if (direct) {
-          const runEnd = s > e && runChar[p] === 1 ? s : e;
-          if (runEnd - runStart >= MIN_RUN) runs.push(runStart, runEnd);
-          runStart = s + 1;
-        }
-        codes[s] = SP;
-        codes[s + 1] = codes[s + 1]! | 0x20;
-        e = s + 3;
-        while (codes[e]! - 0x61 >>> 0 < 26) e++;
-      }
-      if (w === r + 1) w = e;
-      else if (e - r > NATIVE_COPY) {
-        codes.copyWithin(w, r + 1, e);
-        if (!direct) origin.copyWithin(w, r + 1, e);
-        w += e - r - 1;
-      } else if (direct) for (let k = r + 1; k < e; k++) codes[w++] = codes[k]!;
-      else
-        for (let k = r + 1; k < e; k++) {
-          origin[w] = origin[k]!;
-          codes[w++] = codes[k]!;
-        }
-      r = e - 1;
-      continue;
-    }
-    if (cls === SPACE) {
-      let e = r + 1;
-      while (e < n && classOf[unit[codes[e]!]!] === SPACE) e++;
-      // A single space between single letters is inside a spaced-out word (`i g n o r e`).
-      const prevSingle: boolean = w > 0 && classOf[codes[w - 1]!] === WORD && (spaced || w < 2 || classOf[codes[w - 2]!] !== WORD);
-      const nextSingle = e < n && classOf[unit[codes[e]!]!] === WORD && (e + 1 >= n || classOf[unit[codes[e + 1]!]!] !== WORD);
-      const joins: boolean =
-        e - r === 1 &&
-        prevSingle &&
-        nextSingle &&
-        (spaced || (e + 3 <= n && unit[codes[e + 1]!] === SP && classOf[unit[codes[e + 2]!]!] === WORD && (e + 3 === n || classOf[unit[codes[e + 3]!]!] !== WORD)));
-      if (joins && !spaced) joinedFrom = w - 1;
-      else if (!joins && spaced) joined.push(joinedFrom, w);
-      spaced = joins;
-      if (!joins && w > 0 && codes[w - 1] !== SP) {
-        if (!direct) origin[w] = origin[r]!;
-        codes[w++] = SP;
-      }
-      r = e - 1;
-      if (direct && e - w !== shift) shifts.push(w, (shift = e - w));
-      continue;
-    }
-    if (cls === JOINER && w > 0 && classOf[codes[w - 1]!] === WORD && r + 1 < n && classOf[unit[codes[r + 1]!]!] === WORD) {
-      let before = 0;
-      while (before < 3 && w - 1 - before >= 0 && classOf[codes[w - 1 - before]!] === WORD) before++;
-      const after = wordRunAhead(codes, unit, r + 1, n);
-      if (spaced) joined.push(joinedFrom, w);
-      spaced = false;
-      if (before > 2 && after > 2 && c !== 0x27 && c !== 0x2019) {
-        if (!direct) origin[w] = origin[r]!;
-        codes[w++] = SP;
-      }
-      if (direct && r + 1 - w !== shift) shifts.push(w, (shift = r + 1 - w));
-      continue;
-    }
-    if (spaced) joined.push(joinedFrom, w);
-    spaced = false;
-    if (!direct) origin[w] = origin[r]!;
-    codes[w++] = c;
-  }
-  if (spaced) joined.push(joinedFrom, w);
-  if (w > 0 && codes[w - 1] === SP) w--;
-  // The caller closes the last run: a call this loop rarely reaches would
-  // throw the optimized loop away again and again.
-  return { length: w, leetish, joined, openRun: runStart };
 }
 
 /** The offset map from collapse's shifts: output index plus the distance in force there. */
@@ -478,31 +293,31 @@ class Normalized implements NormalizedText {
 
 /**
  * Normalizes `text` for rule matching: folds each code point, then
- * collapses the result (see collapse). Text whose code units each fold to
+ * collapses the result (see collapse.ts). Text whose code units each fold to
  * one unit (nearly all of it) takes a single pass over a native copy of it.
  * `visit`, when given, reads the normalized text's code units,
  * units[0, length), before the scratch that holds them is cleared.
  */
 export function normalize(text: string, visit?: (units: Uint16Array, length: number) => void): NormalizedText {
   const len = text.length;
-  ensureScratch(len + 16);
-  scratchBytes.write(text, 0, len * 2, 'utf16le');
+  scratch.ensure(len + 16);
+  scratch.codeBytes.write(text, 0, len * 2, 'utf16le');
   // Equal lengths: pure ASCII, which always folds one unit to one.
-  let scripts = Buffer.byteLength(text, 'utf8') === len ? 0 : scriptsIfOneToOne(scratchCodes, len);
+  let scripts = Buffer.byteLength(text, 'utf8') === len ? 0 : scriptsIfOneToOne(scratch.codes, len);
   const runs: number[] = [];
   const direct = scripts >= 0;
   let n = len;
   if (!direct) ({ n, scripts } = foldCodePoints(text, runs));
   const shifts = direct ? [] : undefined;
-  const { length, leetish, joined, openRun } = collapse(n, direct ? UNIT_FOLD : SAME_UNIT, runs, shifts);
+  const { length, leetish, joined, openRun }: Collapsed = scratch.collapse(n, direct, runs, shifts);
   if (openRun >= 0 && len - openRun >= MIN_RUN) runs.push(openRun, len);
   const out = toStr(length);
-  visit?.(scratchCodes, length);
-  scratchCodes.fill(0, 0, Math.max(n, len));
+  visit?.(scratch.codes, length);
+  scratch.codes.fill(0, 0, Math.max(n, len));
   if (shifts) return new Normalized(out, scripts, runs, leetish, joined, len, shifts);
-  scratchOrigin[length] = len;
+  scratch.origin[length] = len;
   // A view of the scratch buffer: valid until the next normalize call.
-  return new Normalized(out, scripts, runs, leetish, joined, len, undefined, scratchOrigin.subarray(0, length + 1));
+  return new Normalized(out, scripts, runs, leetish, joined, len, undefined, scratch.origin.subarray(0, length + 1));
 }
 
 /**
@@ -513,8 +328,8 @@ export function normalize(text: string, visit?: (units: Uint16Array, length: num
  */
 export function leetView(normalized: string): string | undefined {
   const n = normalized.length;
-  ensureScratch(n + 16);
-  const out = scratchCodes;
+  scratch.ensure(n + 16);
+  const out = scratch.codes;
   let changed = false;
   for (let i = 0; i < n; i++) {
     const c = normalized.charCodeAt(i);
@@ -533,8 +348,8 @@ export function leetView(normalized: string): string | undefined {
 /** rot13 of the ASCII letters, for prompts that hide their instructions that way. */
 export function rot13(text: string): string {
   const n = text.length;
-  ensureScratch(n + 16);
-  const out = scratchCodes;
+  scratch.ensure(n + 16);
+  const out = scratch.codes;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     out[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c;
