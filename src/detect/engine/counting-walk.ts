@@ -116,11 +116,62 @@ function walkIn(lanes: number): Code {
 
 const LOCALS_PER_LANE = 6;
 
+/**
+ * expand(lane, ints, offset, spaces, found, shift, inverse, outStart,
+ * outputs, out): each of a lane's hits (row, end, spaces) as one
+ * (keyword, end + offset, spaces + spaces) per keyword that ends in its
+ * state, written from `found` on; the ints written go to out[0]. A row is
+ * its state times the row size, so the state is the row divided by it:
+ * shifted by the size's power of two and multiplied by the inverse of its
+ * odd part modulo 2³², which is exact for multiples.
+ */
+const X = { lane: 0, ints: 1, offset: 2, spaces: 3, found: 4, shift: 5, inverse: 6, outStart: 7, outputs: 8, out: 9, h: 10, end: 11, st: 12, o: 13, e: 14, f: 15, hitEnd: 16, sp: 17 };
+const expand: Code = (() => {
+  const get = op.get;
+  const k = op.const;
+  return [
+    ...op.set(X.f, get(X.found)),
+    ...op.set(X.h, get(X.lane)),
+    ...op.set(X.end, op.add(get(X.lane), op.shl(get(X.ints), k(2)))),
+    ...op.block(
+      'done',
+      op.loop(
+        'hit',
+        op.brIf(op.geU(get(X.h), get(X.end)), 'done'),
+        op.set(X.st, op.shl(op.mul(op.shrU(op.load(get(X.h)), get(X.shift)), get(X.inverse)), k(2))),
+        op.set(X.o, op.load(op.add(get(X.outStart), get(X.st)))),
+        op.set(X.e, op.load(op.add(get(X.outStart), get(X.st)), 4)),
+        op.set(X.hitEnd, op.add(op.load(get(X.h), 4), get(X.offset))),
+        op.set(X.sp, op.add(op.load(get(X.h), 8), get(X.spaces))),
+        op.block(
+          'keywords',
+          op.loop(
+            'keyword',
+            op.brIf(op.geU(get(X.o), get(X.e)), 'keywords'),
+            op.store(get(X.f), op.load(op.add(get(X.outputs), op.shl(get(X.o), k(2))))),
+            op.store(get(X.f), get(X.hitEnd), 4),
+            op.store(get(X.f), get(X.sp), 8),
+            op.set(X.f, op.add(get(X.f), k(12))),
+            op.set(X.o, op.add(get(X.o), k(1))),
+            op.br('keyword'),
+          ),
+        ),
+        op.set(X.h, op.add(get(X.h), k(12))),
+        op.br('hit'),
+      ),
+    ),
+    ...op.store(get(X.out), op.shrU(op.sub(get(X.f), get(X.found)), k(2))),
+  ];
+})();
+
 let compiled: WebAssembly.Module | undefined;
 
 function walkModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(
-    encodeModule([1, LANES].map((lanes) => ({ name: `walk${lanes}`, params: 7, locals: 4 + lanes * LOCALS_PER_LANE, body: walkIn(lanes) }))),
+    encodeModule([
+      ...[1, LANES].map((lanes) => ({ name: `walk${lanes}`, params: 7, locals: 4 + lanes * LOCALS_PER_LANE, body: walkIn(lanes) })),
+      { name: 'expand', params: 10, locals: 8, body: expand },
+    ]),
   );
   return compiled;
 }
@@ -144,38 +195,73 @@ export class CountingWalk {
   readonly text: Uint16Array;
   /** The text chunk's bytes, for native copies of strings. */
   readonly textBytes: Buffer;
-  /** Each lane's hits: (row in bytes, end in the chunk, spaces), three ints each. */
-  readonly lanes: readonly Int32Array[];
+  /** The hits of the last expand: (keyword, end, spaces), three ints each. */
+  readonly found: Int32Array;
   private readonly results: Int32Array;
   private readonly walkers: readonly ((...args: number[]) => void)[];
+  private readonly expandLane: (...args: number[]) => void;
   private readonly hitsAt: number;
+  private readonly outStartAt: number;
+  private readonly outputsAt: number;
+  private readonly foundAt: number;
   private readonly resultsAt: number;
+  /** A row's state: the row shifted by this… */
+  private readonly shift: number;
+  /** …times this, modulo 2³². */
+  private readonly inverse: number;
   private readonly ended: WalkEnd = { lanes: 1, laneInts: new Int32Array(LANES), laneSpaces: new Int32Array(LANES), row: 0, spaces: 0, stop: 0 };
 
   /**
    * `classSpaced`: each code unit's class, plus 256 for the space;
    * `next[state × classes + class]`: the next state × classes,
-   * bit-inverted when keywords end in it (prefilter.ts's tables).
+   * bit-inverted when keywords end in it; `outputs[outStart[s] ..
+   * outStart[s + 1])`: the keywords that end in state s (prefilter.ts's tables).
    */
   constructor(
     classSpaced: Uint16Array,
     next: Int32Array,
+    classes: number,
+    outStart: Int32Array,
+    outputs: Int32Array,
     private readonly maxLength: number,
   ) {
+    let mostOutputs = 0;
+    for (let st = 0; st + 1 < outStart.length; st++) mostOutputs = Math.max(mostOutputs, outStart[st + 1]! - outStart[st]!);
+    // Each char of the chunk ends at most one hit in its lane, each hit names at most mostOutputs keywords.
+    const foundInts = CHUNK * Math.max(1, mostOutputs) * 3;
     this.hitsAt = TABLE_AT + next.length * 4;
-    this.resultsAt = this.hitsAt + LANES * LANE_STRIDE;
+    this.outStartAt = this.hitsAt + LANES * LANE_STRIDE;
+    this.outputsAt = this.outStartAt + outStart.length * 4;
+    this.foundAt = this.outputsAt + outputs.length * 4;
+    this.resultsAt = this.foundAt + foundInts * 4;
     const memory = new WebAssembly.Memory({ initial: Math.ceil((this.resultsAt + 64) / PAGE) });
     const { buffer } = memory;
-    const classes = new Uint16Array(buffer, 0, 0x10000);
-    for (let u = 0; u < 0x10000; u++) classes[u] = ((classSpaced[u]! & 0xff) << 2) | (classSpaced[u]! >> 8 === 1 ? SPACE_BIT : 0);
+    const codeClasses = new Uint16Array(buffer, 0, 0x10000);
+    for (let u = 0; u < 0x10000; u++) codeClasses[u] = ((classSpaced[u]! & 0xff) << 2) | (classSpaced[u]! >> 8 === 1 ? SPACE_BIT : 0);
     const table = new Int32Array(buffer, TABLE_AT, next.length);
     for (let i = 0; i < next.length; i++) table[i] = next[i]! >= 0 ? next[i]! * 4 : ~(~next[i]! * 4);
+    new Int32Array(buffer, this.outStartAt, outStart.length).set(outStart);
+    new Int32Array(buffer, this.outputsAt, outputs.length).set(outputs);
     this.text = new Uint16Array(buffer, TEXT_AT, CHUNK);
     this.textBytes = Buffer.from(buffer, TEXT_AT, CHUNK * 2);
-    this.lanes = Array.from({ length: LANES }, (_, i) => new Int32Array(buffer, this.hitsAt + i * LANE_STRIDE, CHUNK * 3));
+    this.found = new Int32Array(buffer, this.foundAt, foundInts);
     this.results = new Int32Array(buffer, this.resultsAt, 16);
+    const rowBytes = classes * 4;
+    this.shift = 31 - Math.clz32(rowBytes & -rowBytes);
+    this.inverse = inverseModulo32(rowBytes >>> this.shift);
     const { exports } = new WebAssembly.Instance(walkModule(), { env: { memory } });
     this.walkers = [exports.walk1, exports[`walk${LANES}`]] as ((...args: number[]) => void)[];
+    this.expandLane = exports.expand as (...args: number[]) => void;
+  }
+
+  /**
+   * Writes lane `lane`'s `ints` ints of hits of the last walk into `found`
+   * as keyword hits, `offset` added to their ends and `spaces` to their
+   * counts; returns the ints written.
+   */
+  expand(lane: number, ints: number, offset: number, spaces: number): number {
+    this.expandLane(this.hitsAt + lane * LANE_STRIDE, ints, offset, spaces, this.foundAt, this.shift, this.inverse, this.outStartAt, this.outputsAt, this.resultsAt);
+    return this.results[0]!;
   }
 
   /**
@@ -201,4 +287,11 @@ export class CountingWalk {
     e.stop = r[lanes * 2 + 1]!;
     return e;
   }
+}
+
+/** The inverse of an odd number modulo 2³² (Newton's iteration: each step doubles the bits that are right). */
+function inverseModulo32(odd: number): number {
+  let x = odd;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(odd, x));
+  return x;
 }

@@ -159,7 +159,7 @@ export class KeywordPrefilter {
     if (countSpaces) {
       const classSpaced = Uint16Array.from(this.classOf);
       classSpaced[SPACE] |= 256;
-      this.counting = new CountingWalk(classSpaced, next, this.maxLength);
+      this.counting = new CountingWalk(classSpaced, next, classes, this.outStart, this.outputs, this.maxLength);
       // The walk holds its own copy of the table.
       this.next = new Int32Array(0);
     } else this.next = next;
@@ -215,7 +215,7 @@ export class KeywordPrefilter {
   private walkChunk(counting: CountingWalk, n: number, offset: number, row: number, spaces: number): { row: number; spaces: number } {
     let end = counting.walk(0, n, row, spaces);
     for (;;) {
-      for (let i = 0; i < end.lanes; i++) this.emitWalked(counting.lanes[i]!, end.laneInts[i]!, offset, end.laneSpaces[i]!);
+      for (let i = 0; i < end.lanes; i++) this.take(counting, counting.expand(i, end.laneInts[i]!, offset, end.laneSpaces[i]!));
       if (end.stop === n) break;
       // A walk in lanes leaves the chars past its last whole step.
       end = counting.walk(end.stop, n, end.row, end.spaces);
@@ -306,11 +306,11 @@ export class KeywordPrefilter {
     this.found = f;
   }
 
-  /** Records a walk lane's hits, `ints` ints of (row in bytes, end, spaces): `offset` added to their ends, `spaces` to their counts. */
-  private emitWalked(lane: Int32Array, ints: number, offset: number, spaces: number): void {
-    let f = this.found;
-    for (let h = 0; h < ints; h += 3) f = this.expand(lane[h]! >> 2, lane[h + 1]! + offset, lane[h + 2]! + spaces, f);
-    this.found = f;
+  /** Appends the first `ints` ints of the walk's expanded hits to the hit list. */
+  private take(counting: CountingWalk, ints: number): void {
+    if (this.found + ints > this.hitList.length) this.hitList = grown(this.hitList, this.found + ints);
+    this.hitList.set(counting.found.subarray(0, ints), this.found);
+    this.found += ints;
   }
 
   /** Records the keywords that end in the state at `row` as hits. */
