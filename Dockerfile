@@ -41,7 +41,7 @@ LABEL org.opencontainers.image.title="gatewatch" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/gatewatch/gatewatch" \
       org.opencontainers.image.vendor="gatewatch"
-ENV NODE_ENV=production
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/out ./

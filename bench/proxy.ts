@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { RUN_NODE_FLAGS } from '../src/node-flags.js';
+import { RUN_ENV, RUN_NODE_FLAGS } from '../src/node-flags.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { numberFlag } from './flags.js';
 
@@ -276,7 +276,7 @@ async function main(): Promise<void> {
   const gw = await startProcess(
     join(dist, 'src/cli.js'),
     ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
-    { GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
+    { ...RUN_ENV, GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
     [...RUN_NODE_FLAGS, ...PROFILE_ARGS],
   );
   const targets: Target[] = [

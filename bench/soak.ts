@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
-import { RUN_NODE_FLAGS } from '../src/node-flags.js';
+import { RUN_ENV, RUN_NODE_FLAGS } from '../src/node-flags.js';
 
 // bench/soak: a sustained mixed load (JSON, SSE and WebSocket, with credential
 // alerts firing) against a spawned `gatewatch run`, sampling the sidecar's RSS.
@@ -146,7 +146,7 @@ async function startSidecar(upstreamPort: number, dir: string): Promise<Sidecar>
     ].join('\n'),
   );
   const child = spawn(process.execPath, [...RUN_NODE_FLAGS, CLI, 'run', '--config', config], {
-    env: { ...process.env, GATEWATCH_FINGERPRINT_KEY: 'soak-fingerprint-key-0123456789', GATEWATCH_LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' },
+    env: { ...process.env, ...RUN_ENV, GATEWATCH_FINGERPRINT_KEY: 'soak-fingerprint-key-0123456789', GATEWATCH_LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exit = once(child, 'exit').then(([code]) => code as number | null);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { RUN_NODE_FLAGS } from '../../src/node-flags.js';
+import { RUN_ENV, RUN_NODE_FLAGS } from '../../src/node-flags.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { requireTool } from '../helpers/tools.js';
 import { parseDockerfile, replayStages, type Stage } from './dockerfile.js';
@@ -49,15 +49,18 @@ describe('Dockerfile', () => {
     assert.deepEqual(ops(finalStage, 'COPY').sort(), ['--from=build /app/out ./', '--from=deps /app/node_modules ./node_modules']);
     assert.deepEqual(JSON.parse(ops(finalStage, 'ENTRYPOINT')[0]!), ['/nodejs/bin/node', ...RUN_NODE_FLAGS, 'dist/src/cli.js']);
     assert.deepEqual(JSON.parse(ops(finalStage, 'CMD')[0]!), ['run']);
+    const env = ops(finalStage, 'ENV').join(' ');
+    for (const [name, value] of Object.entries(RUN_ENV)) assert.match(env, new RegExp(`(^| )${name}=${value}( |$)`), `ENV ${name}`);
     const labels = ops(finalStage, 'LABEL').join(' ');
     for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'source']) {
       assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key}=`), `OCI label ${key}`);
     }
   });
 
-  test('npm start runs gatewatch with the same node flags as the image', () => {
+  test('npm start runs gatewatch with the same node flags and environment as the image', () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.match(pkg.scripts['start']!, new RegExp(`&& node ${RUN_NODE_FLAGS.join(' ')} dist/src/cli\\.js run$`));
+    const env = Object.entries(RUN_ENV).map(([name, value]) => `${name}=${value} `).join('');
+    assert.match(pkg.scripts['start']!, new RegExp(`&& ${env}node ${RUN_NODE_FLAGS.join(' ')} dist/src/cli\\.js run$`));
   });
 
   test('.dockerignore admits only what the build copies', () => {

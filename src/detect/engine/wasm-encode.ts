@@ -1,10 +1,16 @@
-// Just enough of the WebAssembly binary format to write the prefilter's scan
-// loop by hand (see counting-walk.ts): i32 functions over one imported
-// memory. The module is a few hundred bytes, written out at load, so there is
-// no toolchain to trust and no binary in the repository.
+// Just enough of the WebAssembly binary format to write gatewatch's scanning
+// kernels by hand (counting-walk.ts, collapse.ts, rule-hits.ts): i32
+// functions over one imported memory. A module is a few kilobytes, written
+// out at load, so there is no toolchain to trust and no binary in the
+// repository.
+//
+// Code is a tree: each instruction holds its operands' code as it is, and
+// the tree is flattened once, at the end. (Spreading operands into each
+// instruction copied the code at every level: megabytes of garbage, and a
+// heap that stays that much bigger, for a module of kilobytes.)
 
-/** Bytes, and the marks from which branches get their label depth. */
-type Piece = number | { readonly enter: string } | { readonly exit: true } | { readonly branch: number; readonly to: string };
+/** Bytes, code nested as it is, and the marks from which branches get their label depth. */
+type Piece = number | Code | { readonly enter: string } | { readonly exit: true } | { readonly branch: number; readonly to: string };
 export type Code = readonly Piece[];
 
 /** Unsigned LEB128. */
@@ -54,59 +60,63 @@ const EXIT: Piece = { exit: true };
  * `br`/`brIf` name the one they leave (a block) or go back to (a loop).
  */
 export const op = {
-  block: (label: string, ...body: Code[]): Code => [0x02, EMPTY_BLOCK, { enter: label }, ...body.flat(), EXIT, 0x0b],
-  loop: (label: string, ...body: Code[]): Code => [0x03, EMPTY_BLOCK, { enter: label }, ...body.flat(), EXIT, 0x0b],
+  block: (label: string, ...body: Code[]): Code => [0x02, EMPTY_BLOCK, { enter: label }, body, EXIT, 0x0b],
+  loop: (label: string, ...body: Code[]): Code => [0x03, EMPTY_BLOCK, { enter: label }, body, EXIT, 0x0b],
   /** `cond` is evaluated first; then one of the branches. */
-  if: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, EMPTY_BLOCK, { enter: '' }, ...then, ...(otherwise ? [0x05, ...otherwise] : []), EXIT, 0x0b],
+  if: (cond: Code, then: Code, otherwise?: Code): Code => [cond, 0x04, EMPTY_BLOCK, { enter: '' }, then, otherwise ? [0x05, otherwise] : [], EXIT, 0x0b],
   br: (label: string): Code => [{ branch: 0x0c, to: label }],
   return: (): Code => [0x0f],
-  brIf: (cond: Code, label: string): Code => [...cond, { branch: 0x0d, to: label }],
+  brIf: (cond: Code, label: string): Code => [cond, { branch: 0x0d, to: label }],
   /** Calls the module's function `index` with the arguments in order. */
-  call: (index: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...u32(index)],
-  get: (local: number): Code => [0x20, ...u32(local)],
-  set: (local: number, value: Code): Code => [...value, 0x21, ...u32(local)],
-  const: (n: number): Code => [0x41, ...s32(n)],
+  call: (index: number, ...args: Code[]): Code => [args, 0x10, u32(index)],
+  get: (local: number): Code => [0x20, u32(local)],
+  set: (local: number, value: Code): Code => [value, 0x21, u32(local)],
+  const: (n: number): Code => [0x41, s32(n)],
   /** 32-bit load at `address` + `offset`. */
-  load: (address: Code, offset = 0): Code => [...address, 0x28, 2, ...u32(offset)],
+  load: (address: Code, offset = 0): Code => [address, 0x28, 2, u32(offset)],
   /** Unsigned 8- and 16-bit loads at `address` + `offset`. */
-  load8: (address: Code, offset = 0): Code => [...address, 0x2d, 0, ...u32(offset)],
-  load16: (address: Code, offset = 0): Code => [...address, 0x2f, 1, ...u32(offset)],
-  store: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, 2, ...u32(offset)],
-  store16: (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3b, 1, ...u32(offset)],
-  add: (a: Code, b: Code): Code => [...a, ...b, 0x6a],
-  sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
-  mul: (a: Code, b: Code): Code => [...a, ...b, 0x6c],
-  and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
-  or: (a: Code, b: Code): Code => [...a, ...b, 0x72],
-  xor: (a: Code, b: Code): Code => [...a, ...b, 0x73],
-  shl: (a: Code, b: Code): Code => [...a, ...b, 0x74],
-  shrS: (a: Code, b: Code): Code => [...a, ...b, 0x75],
-  shrU: (a: Code, b: Code): Code => [...a, ...b, 0x76],
-  eqz: (a: Code): Code => [...a, 0x45],
-  eq: (a: Code, b: Code): Code => [...a, ...b, 0x46],
-  ne: (a: Code, b: Code): Code => [...a, ...b, 0x47],
-  ltS: (a: Code, b: Code): Code => [...a, ...b, 0x48],
-  ltU: (a: Code, b: Code): Code => [...a, ...b, 0x49],
-  gtS: (a: Code, b: Code): Code => [...a, ...b, 0x4a],
-  leS: (a: Code, b: Code): Code => [...a, ...b, 0x4c],
-  geS: (a: Code, b: Code): Code => [...a, ...b, 0x4e],
-  geU: (a: Code, b: Code): Code => [...a, ...b, 0x4f],
+  load8: (address: Code, offset = 0): Code => [address, 0x2d, 0, u32(offset)],
+  load16: (address: Code, offset = 0): Code => [address, 0x2f, 1, u32(offset)],
+  store: (address: Code, value: Code, offset = 0): Code => [address, value, 0x36, 2, u32(offset)],
+  store16: (address: Code, value: Code, offset = 0): Code => [address, value, 0x3b, 1, u32(offset)],
+  add: (a: Code, b: Code): Code => [a, b, 0x6a],
+  sub: (a: Code, b: Code): Code => [a, b, 0x6b],
+  mul: (a: Code, b: Code): Code => [a, b, 0x6c],
+  and: (a: Code, b: Code): Code => [a, b, 0x71],
+  or: (a: Code, b: Code): Code => [a, b, 0x72],
+  xor: (a: Code, b: Code): Code => [a, b, 0x73],
+  shl: (a: Code, b: Code): Code => [a, b, 0x74],
+  shrS: (a: Code, b: Code): Code => [a, b, 0x75],
+  shrU: (a: Code, b: Code): Code => [a, b, 0x76],
+  eqz: (a: Code): Code => [a, 0x45],
+  eq: (a: Code, b: Code): Code => [a, b, 0x46],
+  ne: (a: Code, b: Code): Code => [a, b, 0x47],
+  ltS: (a: Code, b: Code): Code => [a, b, 0x48],
+  ltU: (a: Code, b: Code): Code => [a, b, 0x49],
+  gtS: (a: Code, b: Code): Code => [a, b, 0x4a],
+  leS: (a: Code, b: Code): Code => [a, b, 0x4c],
+  geS: (a: Code, b: Code): Code => [a, b, 0x4e],
+  geU: (a: Code, b: Code): Code => [a, b, 0x4f],
 };
 
 /** The bytes of `code`, with each branch's label turned into its depth. */
 function resolve(code: Code, where: string): number[] {
   const out: number[] = [];
   const labels: string[] = [];
-  for (const piece of code) {
-    if (typeof piece === 'number') out.push(piece);
-    else if ('enter' in piece) labels.push(piece.enter);
-    else if ('exit' in piece) labels.pop();
-    else {
-      const at = labels.lastIndexOf(piece.to);
-      if (piece.to === '' || at < 0) throw new Error(`${where}: no enclosing block or loop named ${JSON.stringify(piece.to)}`);
-      out.push(piece.branch, ...u32(labels.length - 1 - at));
+  const walk = (pieces: Code): void => {
+    for (const piece of pieces) {
+      if (typeof piece === 'number') out.push(piece);
+      else if (Array.isArray(piece)) walk(piece as Code);
+      else if ('enter' in piece) labels.push(piece.enter);
+      else if ('exit' in piece) labels.pop();
+      else if ('branch' in piece) {
+        const at = labels.lastIndexOf(piece.to);
+        if (piece.to === '' || at < 0) throw new Error(`${where}: no enclosing block or loop named ${JSON.stringify(piece.to)}`);
+        out.push(piece.branch, ...u32(labels.length - 1 - at));
+      }
     }
-  }
+  };
+  walk(code);
   return out;
 }
 
