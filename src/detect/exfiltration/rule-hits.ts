@@ -121,6 +121,19 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
     ...op.if(op.leS(get(A.c), k(MAX_WINDOWS)), write('windowCount', get(A.r), op.add(get(A.c), k(1)))),
   ];
 
+  type HitLocals = { count: number; h: number; end: number; kw: number; i: number; e: number; r: number };
+  /** Runs `body` for each hit of the batch: `h` the byte offset of its three ints, `kw` its keyword. */
+  const eachHit = (L: HitLocals, body: Code): Code => [
+    ...op.set(L.end, op.mul(get(L.count), k(12))),
+    ...op.block('done', op.loop('hit', op.brIf(op.geS(get(L.h), get(L.end)), 'done'), op.set(L.kw, op.load(get(L.h), at.hits)), body, inc(L.h, 12), op.br('hit'))),
+  ];
+  /** Runs `body` for each rule `r` that a keyword list (ruleFrom/ruleOf or alsoFrom/alsoOf) gives the hit's keyword. */
+  const eachRule = (list: 'rule' | 'also', L: HitLocals, body: Code): Code => [
+    ...op.set(L.i, read(`${list}From`, get(L.kw))),
+    ...op.set(L.e, read(`${list}From`, op.add(get(L.kw), k(1)))),
+    ...op.block('rules', op.loop('rule', op.brIf(op.geS(get(L.i), get(L.e)), 'rules'), op.set(L.r, read(`${list}Of`, get(L.i))), body, inc(L.i, 1), op.br('rule'))),
+  ];
+
   // second(count): the hits' second-group rules are marked, and the hits noted for those with a word reach.
   const S = { count: 0, h: 1, end: 2, kw: 3, i: 4, e: 5, r: 6, c: 7, at: 8, hitEnd: 9 };
   const rot13Seen: Code = [
@@ -131,78 +144,38 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
     ),
     ...write('rot13', k(1), get(S.kw)),
   ];
-  const second: Code = [
-    ...op.set(S.end, op.mul(get(S.count), k(12))),
-    ...op.block(
-      'done',
-      op.loop(
-        'hit',
-        op.brIf(op.geS(get(S.h), get(S.end)), 'done'),
-        op.set(S.kw, op.load(get(S.h), at.hits)),
-        op.if(op.geS(get(S.kw), k(index.rot13From)), rot13Seen, [
-          ...op.set(S.i, read('alsoFrom', get(S.kw))),
-          ...op.set(S.e, read('alsoFrom', op.add(get(S.kw), k(1)))),
-          ...op.block(
-            'rules',
-            op.loop(
-              'rule',
-              op.brIf(op.geS(get(S.i), get(S.e)), 'rules'),
-              op.set(S.r, read('alsoOf', get(S.i))),
-              write('also', get(S.r), k(1)),
-              op.if(op.geS(read('wordReach', get(S.r)), k(0)), [
-                ...op.set(S.c, read('alsoCount', get(S.r))),
-                ...op.if(op.ltS(get(S.c), k(MAX_ALSO)), [
-                  ...op.set(S.at, op.mul(op.add(op.mul(get(S.r), k(MAX_ALSO)), get(S.c)), k(3))),
-                  ...op.set(S.hitEnd, op.load(get(S.h), at.hits + 4)),
-                  ...write('alsoHits', get(S.at), get(S.hitEnd)),
-                  ...write('alsoHits', op.add(get(S.at), k(1)), op.sub(get(S.hitEnd), read('keywordLength', get(S.kw)))),
-                  ...write('alsoHits', op.add(get(S.at), k(2)), op.sub(op.load(get(S.h), at.hits + 8), read('keywordSpaces', get(S.kw)))),
-                ]),
-                ...op.if(op.leS(get(S.c), k(MAX_ALSO)), write('alsoCount', get(S.r), op.add(get(S.c), k(1)))),
-              ]),
-              inc(S.i, 1),
-              op.br('rule'),
-            ),
-          ),
+  const second = eachHit(
+    S,
+    op.if(
+      op.geS(get(S.kw), k(index.rot13From)),
+      rot13Seen,
+      eachRule('also', S, [
+        ...write('also', get(S.r), k(1)),
+        ...op.if(op.geS(read('wordReach', get(S.r)), k(0)), [
+          ...op.set(S.c, read('alsoCount', get(S.r))),
+          ...op.if(op.ltS(get(S.c), k(MAX_ALSO)), [
+            ...op.set(S.at, op.mul(op.add(op.mul(get(S.r), k(MAX_ALSO)), get(S.c)), k(3))),
+            ...op.set(S.hitEnd, op.load(get(S.h), at.hits + 4)),
+            ...write('alsoHits', get(S.at), get(S.hitEnd)),
+            ...write('alsoHits', op.add(get(S.at), k(1)), op.sub(get(S.hitEnd), read('keywordLength', get(S.kw)))),
+            ...write('alsoHits', op.add(get(S.at), k(2)), op.sub(op.load(get(S.h), at.hits + 8), read('keywordSpaces', get(S.kw)))),
+          ]),
+          ...op.if(op.leS(get(S.c), k(MAX_ALSO)), write('alsoCount', get(S.r), op.add(get(S.c), k(1)))),
         ]),
-        inc(S.h, 12),
-        op.br('hit'),
-      ),
+      ]),
     ),
-  ];
+  );
 
   // anchors(count): the hits of the live rules' first groups.
   const N = { count: 0, h: 1, end: 2, kw: 3, i: 4, e: 5, r: 6, start: 7, words: 8 };
-  const anchors: Code = [
-    ...op.set(N.end, op.mul(get(N.count), k(12))),
-    ...op.block(
-      'done',
-      op.loop(
-        'hit',
-        op.brIf(op.geS(get(N.h), get(N.end)), 'done'),
-        op.set(N.kw, op.load(get(N.h), at.hits)),
-        op.if(op.ltS(get(N.kw), k(index.rot13From)), [
-          ...op.set(N.start, op.sub(op.load(get(N.h), at.hits + 4), read('keywordLength', get(N.kw)))),
-          ...op.set(N.words, op.sub(op.load(get(N.h), at.hits + 8), read('keywordSpaces', get(N.kw)))),
-          ...op.set(N.i, read('ruleFrom', get(N.kw))),
-          ...op.set(N.e, read('ruleFrom', op.add(get(N.kw), k(1)))),
-          ...op.block(
-            'rules',
-            op.loop(
-              'rule',
-              op.brIf(op.geS(get(N.i), get(N.e)), 'rules'),
-              op.set(N.r, read('ruleOf', get(N.i))),
-              op.if(read('live', get(N.r)), op.call(0, get(N.r), get(N.start), get(N.words))),
-              inc(N.i, 1),
-              op.br('rule'),
-            ),
-          ),
-        ]),
-        inc(N.h, 12),
-        op.br('hit'),
-      ),
-    ),
-  ];
+  const anchors = eachHit(
+    N,
+    op.if(op.ltS(get(N.kw), k(index.rot13From)), [
+      ...op.set(N.start, op.sub(op.load(get(N.h), at.hits + 4), read('keywordLength', get(N.kw)))),
+      ...op.set(N.words, op.sub(op.load(get(N.h), at.hits + 8), read('keywordSpaces', get(N.kw)))),
+      ...eachRule('rule', N, op.if(read('live', get(N.r)), op.call(0, get(N.r), get(N.start), get(N.words)))),
+    ]),
+  );
 
   return new WebAssembly.Module(
     encodeModule([
