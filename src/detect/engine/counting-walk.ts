@@ -12,8 +12,10 @@ import { encodeModule, op, type Code } from './wasm-encode.js';
 // Memory, one per prefilter: the class of each UTF-16 code unit (u16:
 // class × 4 | 1024 for the space), the text chunk, the transition table
 // (i32: the next state's row in bytes, bit-inverted when keywords end
-// there), then each lane's hits (state row, end, spaces: three i32s) and the
-// results.
+// there), each lane's hits (state row, end, spaces: three i32s), the
+// keywords that end in each state, the hits expanded into keywords, and the
+// results. The text chunk is zeroed after each walk (prefilter.ts); the rest
+// holds offsets and counts, never text.
 
 /** Code units walked per call; longer text is walked chunk after chunk. */
 export const CHUNK = 16384;
