@@ -114,6 +114,7 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
       op.and(op.and(op.gtS(get(A.c), k(0)), op.leS(get(A.c), k(MAX_WINDOWS))), op.ltS(op.sub(get(A.start), k(LOOKBEHIND)), op.add(read('windows', op.add(op.mul(get(A.r), k(MAX_WINDOWS)), op.sub(get(A.c), k(1)))), k(LOOKBEHIND + LOOKAHEAD - 200)))),
       op.return(),
     ),
+    // The window starts LOOKBEHIND before the hit, or at 0: i & ~(i >> 31) is max(i, 0).
     ...op.if(op.ltS(get(A.c), k(MAX_WINDOWS)), [
       ...op.set(A.i, op.sub(get(A.start), k(LOOKBEHIND))),
       ...write('windows', op.add(op.mul(get(A.r), k(MAX_WINDOWS)), get(A.c)), op.and(get(A.i), op.xor(op.shrS(get(A.i), k(31)), k(-1)))),
