@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { leetView, normalize, rot13 } from '../../src/detect/exfiltration/normalize.js';
+import { leetView, normalize, rot13, SCRIPT_CJK, SCRIPT_CYRILLIC } from '../../src/detect/exfiltration/normalize.js';
 
 const cases: [string, string, string][] = [
   ['NFKC fullwidth', 'ＩＧＮＯＲＥ ａｌｌ', 'ignore all'],
@@ -71,6 +71,9 @@ test('normalize: scripts are reported for script-gated rules', () => {
   assert.equal(normalize('hello').scripts, 0);
   assert.notEqual(normalize('привет').scripts, 0);
   assert.notEqual(normalize('你好').scripts, 0);
+  // Every script in the text, also when a unit after another script's is seen for the first time.
+  assert.equal(normalize('Жук 龘').scripts, SCRIPT_CYRILLIC | SCRIPT_CJK);
+  assert.equal(normalize('дом 䨻 ok').scripts, SCRIPT_CYRILLIC | SCRIPT_CJK);
 });
 
 test('leetView: folds tokens that mix leet symbols into letters, leaves plain text alone', () => {

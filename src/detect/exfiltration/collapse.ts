@@ -25,9 +25,12 @@ import { MIN_RUN } from './decode.js';
 export const WORD = 1;
 export const SPACE = 2;
 export const JOINER = 3;
-/** Flag bits over the class, per code unit. */
+/** Flag bits over the class, per code unit; the unit's SCRIPT_* bits are above them. */
 const LEET = 4;
 const RUN = 8;
+const SCRIPT_SHIFT = 4;
+/** The fold table's mark of a unit that folds to none or several units. */
+export const COMPLEX = 0xffff;
 const SP = 0x20;
 
 // Memory: per code unit, its class and flags (u8), its fold (u16) and
@@ -313,6 +316,33 @@ const collapseBody: Code = [
   ...op.store(get(L.out), op.shrU(op.sub(get(L.shiftsAt), get(L.shifts)), k(2)), 20),
 ];
 
+// scripts(from, n, codes, out): the SCRIPT_* bits of the non-ASCII units of
+// codes[from, n) into out[1], and into out[0] -1 when every one of them
+// folds to one unit, -2 when one folds to none or several, or the index of
+// the first whose fold is not known yet.
+const R = { from: 0, n: 1, codes: 2, out: 3, i: 4, u: 5, f: 6, scripts: 7 };
+const scriptsBody: Code = [
+  ...op.set(R.i, get(R.from)),
+  ...op.block(
+    'done',
+    op.loop(
+      'unit',
+      op.brIf(op.geS(get(R.i), get(R.n)), 'done'),
+      op.set(R.u, op.load16(op.add(get(R.codes), op.shl(get(R.i), k(1))))),
+      op.if(op.geU(get(R.u), k(0x80)), [
+        ...op.set(R.f, op.load16(op.shl(get(R.u), k(1)), FOLD_AT)),
+        ...op.if(op.eqz(get(R.f)), [...op.store(get(R.out), get(R.i)), ...op.store(get(R.out), get(R.scripts), 4), ...op.return()]),
+        ...op.if(op.eq(get(R.f), k(COMPLEX)), [...op.store(get(R.out), k(-2)), ...op.return()]),
+        ...op.set(R.scripts, op.or(get(R.scripts), op.shrU(op.load8(get(R.u), FLAGS_AT), k(SCRIPT_SHIFT)))),
+      ]),
+      inc(R.i),
+      op.br('unit'),
+    ),
+  ),
+  ...op.store(get(R.out), k(-1)),
+  ...op.store(get(R.out), get(R.scripts), 4),
+];
+
 let compiled: WebAssembly.Module | undefined;
 
 export interface Collapsed {
@@ -349,25 +379,35 @@ export class CollapseScratch {
   private capacity: number;
   private readonly memory: WebAssembly.Memory;
   private readonly collapseUnits: (...args: number[]) => void;
+  private readonly scriptsOfUnits: (...args: number[]) => void;
   private memoryInts: Int32Array;
   private fold: Uint16Array;
 
   /**
    * `classes`: WORD, SPACE or JOINER (or 0) per code unit; `leet`: 1 for the
-   * leet symbols; `runChar`: 1 for the ASCII chars of payload runs; `fold`:
-   * each unit's one-unit fold so far (setFold adds the rest as they are seen).
+   * leet symbols; `runChar`: 1 for the ASCII chars of payload runs;
+   * `scripts`: SCRIPT_* bits per code unit; `fold`: each unit's one-unit
+   * fold so far (setFold adds the rest as they are seen).
    */
-  constructor(classes: Uint8Array, leet: Uint8Array, runChar: Uint8Array, fold: Uint16Array, capacity = 16384) {
+  constructor(classes: Uint8Array, leet: Uint8Array, runChar: Uint8Array, scripts: Uint8Array, fold: Uint16Array, capacity = 16384) {
     this.capacity = capacity;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout(capacity).end / PAGE) });
     const bytes = new Uint8Array(this.memory.buffer);
-    for (let u = 0; u < 0x10000; u++) bytes[FLAGS_AT + u] = classes[u]! | (leet[u] === 1 ? LEET : 0) | (u < runChar.length && runChar[u] === 1 ? RUN : 0);
+    for (let u = 0; u < 0x10000; u++) {
+      bytes[FLAGS_AT + u] = classes[u]! | (leet[u] === 1 ? LEET : 0) | (u < runChar.length && runChar[u] === 1 ? RUN : 0) | (scripts[u]! << SCRIPT_SHIFT);
+    }
     new Uint16Array(this.memory.buffer, FOLD_AT, 0x10000).set(fold);
     const same = new Uint16Array(this.memory.buffer, SAME_AT, 0x10000);
     for (let u = 0; u < 0x10000; u++) same[u] = u;
-    compiled ??= new WebAssembly.Module(encodeModule([{ name: 'collapse', params: PARAMS, locals: LOCALS, body: collapseBody }]));
+    compiled ??= new WebAssembly.Module(
+      encodeModule([
+        { name: 'collapse', params: PARAMS, locals: LOCALS, body: collapseBody },
+        { name: 'scripts', params: 4, locals: 4, body: scriptsBody },
+      ]),
+    );
     const { exports } = new WebAssembly.Instance(compiled, { env: { memory: this.memory } });
     this.collapseUnits = exports.collapse as (...args: number[]) => void;
+    this.scriptsOfUnits = exports.scripts as (...args: number[]) => void;
     ({ codes: this.codes, origin: this.origin, codeBytes: this.codeBytes, ints: this.memoryInts, fold: this.fold } = this.views());
   }
 
@@ -401,6 +441,27 @@ export class CollapseScratch {
     new Uint8Array(this.memory.buffer).copyWithin(after.origin, before.origin, before.origin + (this.capacity + 1) * 4);
     this.capacity = capacity;
     ({ codes: this.codes, origin: this.origin, codeBytes: this.codeBytes, ints: this.memoryInts, fold: this.fold } = this.views());
+  }
+
+  /**
+   * SCRIPT_* bits of the non-ASCII units in codes[0, n), or -1 when one of
+   * them does not fold to exactly one unit. `learn` works out a unit's fold
+   * (and records it with setFold) when it is not known yet.
+   */
+  scriptsIfOneToOne(n: number, learn: (unit: number) => void): number {
+    const at = layout(this.capacity);
+    const out = at.out >> 2;
+    let scripts = 0;
+    for (let from = 0; ; ) {
+      this.scriptsOfUnits(from, n, at.codes, at.out);
+      const stop = this.memoryInts[out]!;
+      if (stop === -2) return -1;
+      // A scan that stopped at a unit not known yet gives the bits of the units before it.
+      scripts |= this.memoryInts[out + 1]!;
+      if (stop === -1) return scripts;
+      learn(this.codes[stop]!);
+      from = stop;
+    }
   }
 
   /**

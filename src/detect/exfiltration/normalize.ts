@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS_DIR } from '../../paths.js';
-import { CollapseScratch, JOINER, SPACE, WORD, type Collapsed } from './collapse.js';
+import { COMPLEX, CollapseScratch, JOINER, SPACE, WORD, type Collapsed } from './collapse.js';
 import { MIN_RUN, RUN_CHAR } from './decode.js';
 
 // Turns prompt text into the one form the extraction rules are written
@@ -132,7 +132,6 @@ for (const [ch, letter] of LEET) {
 // none or several (invisible chars, ligatures, surrogates); 0 marks units not
 // looked at yet (ASCII is filled in up front, the rest on first sight).
 const UNIT_FOLD = new Uint16Array(0x10000);
-const COMPLEX = 0xffff;
 for (let c = 0; c < 0x80; c++) UNIT_FOLD[c] = bmpFold[c]!.charCodeAt(0);
 UNIT_FOLD.fill(COMPLEX, 0xd800, 0xe000);
 
@@ -141,7 +140,13 @@ UNIT_FOLD.fill(COMPLEX, 0xd800, 0xe000);
 // are zeroed, so no prompt text lingers in them; the offset map is a view
 // that the next call overwrites. Read the views from `scratch` after each
 // ensure: growing replaces them.
-const scratch = new CollapseScratch(CLASS, LEET_CHAR, RUN_CHAR, UNIT_FOLD);
+const scratch = new CollapseScratch(
+  CLASS,
+  LEET_CHAR,
+  RUN_CHAR,
+  Uint8Array.from({ length: 0x10000 }, (_, u) => scriptOf(u)),
+  UNIT_FOLD,
+);
 
 function unitFold(unit: number): number {
   let f = UNIT_FOLD[unit]!;
@@ -151,22 +156,6 @@ function unitFold(unit: number): number {
     scratch.setFold(unit, f);
   }
   return f;
-}
-
-/** The script bit of each BMP code unit (scriptOf), for the per-char scan below. */
-const UNIT_SCRIPT = Uint8Array.from({ length: 0x10000 }, (_, u) => scriptOf(u));
-
-/** SCRIPT_* bits of the non-ASCII units, or -1 when one of them does not fold to exactly one unit. */
-function scriptsIfOneToOne(codes: Uint16Array, len: number): number {
-  let scripts = 0;
-  for (let i = 0; i < len; i++) {
-    const u = codes[i]!;
-    if (u < 0x80) continue;
-    const f = UNIT_FOLD[u]!;
-    if (f === COMPLEX || (f === 0 && unitFold(u) === COMPLEX)) return -1;
-    scripts |= UNIT_SCRIPT[u]!;
-  }
-  return scripts;
 }
 
 /** Letters sort at or above 'a' in folded text; digits and @ $ below. */
@@ -303,7 +292,7 @@ export function normalize(text: string, visit?: (units: Uint16Array, length: num
   scratch.ensure(len + 16);
   scratch.codeBytes.write(text, 0, len * 2, 'utf16le');
   // Equal lengths: pure ASCII, which always folds one unit to one.
-  let scripts = Buffer.byteLength(text, 'utf8') === len ? 0 : scriptsIfOneToOne(scratch.codes, len);
+  let scripts = Buffer.byteLength(text, 'utf8') === len ? 0 : scratch.scriptsIfOneToOne(len, unitFold);
   const runs: number[] = [];
   const direct = scripts >= 0;
   let n = len;
