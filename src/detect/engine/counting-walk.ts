@@ -19,6 +19,8 @@ import { encodeModule, op, type Code } from './wasm-encode.js';
 
 /** Code units walked per call; longer text is walked chunk after chunk. */
 export const CHUNK = 16384;
+/** The char counted for each hit's word position. */
+export const SPACE = 0x20;
 const SPACE_BIT = 1024;
 const CLASS_MASK = SPACE_BIT - 1;
 const PAGE = 65536;
@@ -214,13 +216,13 @@ export class CountingWalk {
   private readonly ended: WalkEnd = { lanes: 1, laneInts: new Int32Array(LANES), laneSpaces: new Int32Array(LANES), row: 0, spaces: 0, stop: 0 };
 
   /**
-   * `classSpaced`: each code unit's class, plus 256 for the space;
+   * `classOf`: each code unit's class (the space has one of its own);
    * `next[state × classes + class]`: the next state × classes,
    * bit-inverted when keywords end in it; `outputs[outStart[s] ..
    * outStart[s + 1])`: the keywords that end in state s (prefilter.ts's tables).
    */
   constructor(
-    classSpaced: Uint16Array,
+    classOf: Uint8Array,
     next: Int32Array,
     classes: number,
     outStart: Int32Array,
@@ -239,7 +241,7 @@ export class CountingWalk {
     const memory = new WebAssembly.Memory({ initial: Math.ceil((this.resultsAt + 64) / PAGE) });
     const { buffer } = memory;
     const codeClasses = new Uint16Array(buffer, 0, 0x10000);
-    for (let u = 0; u < 0x10000; u++) codeClasses[u] = ((classSpaced[u]! & 0xff) << 2) | (classSpaced[u]! >> 8 === 1 ? SPACE_BIT : 0);
+    for (let u = 0; u < 0x10000; u++) codeClasses[u] = (classOf[u]! << 2) | (u === SPACE ? SPACE_BIT : 0);
     const table = new Int32Array(buffer, TABLE_AT, next.length);
     for (let i = 0; i < next.length; i++) table[i] = next[i]! >= 0 ? next[i]! * 4 : ~(~next[i]! * 4);
     new Int32Array(buffer, this.outStartAt, outStart.length).set(outStart);

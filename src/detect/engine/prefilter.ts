@@ -19,7 +19,7 @@
 // Without it (the credential scanner, whose text is raw traffic) Latin-1 text
 // is walked as bytes with no count, and other text one char at a time.
 
-import { CHUNK, CountingWalk } from './counting-walk.js';
+import { CHUNK, CountingWalk, SPACE } from './counting-walk.js';
 
 /** Characters outside the keywords' alphabet share class 0, which leads every state back to the root. */
 const ASCII = 128;
@@ -30,8 +30,6 @@ const BEYOND_LATIN1 = /[^\x00-\xff]/;
 const MAX_SCRATCH = 1 << 20;
 /** Below this length a second lane's warm-up and bookkeeping cost more than they save. */
 const MIN_TWO_LANE_TEXT = 256;
-/** The char counted for each hit's word position. */
-const SPACE = 0x20;
 // A scratch copy of the text as bytes; scans are synchronous, so one serves
 // every prefilter. Zeroed after each scan: no prompt text lingers in it.
 let bytes = Buffer.alloc(64 * 1024);
@@ -157,9 +155,7 @@ export class KeywordPrefilter {
       next[i] = ends[target]!.length > 0 ? ~(target * classes) : target * classes;
     }
     if (countSpaces) {
-      const classSpaced = Uint16Array.from(this.classOf);
-      classSpaced[SPACE] |= 256;
-      this.counting = new CountingWalk(classSpaced, next, classes, this.outStart, this.outputs, this.maxLength);
+      this.counting = new CountingWalk(this.classOf, next, classes, this.outStart, this.outputs, this.maxLength);
       // The walk holds its own copy of the table.
       this.next = new Int32Array(0);
     } else this.next = next;
