@@ -380,23 +380,26 @@ export class CollapseScratch {
   private readonly memory: WebAssembly.Memory;
   private readonly collapseUnits: (...args: number[]) => void;
   private readonly scriptsOfUnits: (...args: number[]) => void;
+  /**
+   * Each BMP code unit's one-unit fold, COMPLEX, or 0 when not known yet:
+   * normalize.ts fills it in as it meets units. The collapse and the scripts
+   * scan read it.
+   */
+  fold: Uint16Array;
   private memoryInts: Int32Array;
-  private fold: Uint16Array;
 
   /**
    * `classes`: WORD, SPACE or JOINER (or 0) per code unit; `leet`: 1 for the
    * leet symbols; `runChar`: 1 for the ASCII chars of payload runs;
-   * `scripts`: SCRIPT_* bits per code unit; `fold`: each unit's one-unit
-   * fold so far (setFold adds the rest as they are seen).
+   * `scripts`: SCRIPT_* bits per code unit.
    */
-  constructor(classes: Uint8Array, leet: Uint8Array, runChar: Uint8Array, scripts: Uint8Array, fold: Uint16Array, capacity = 16384) {
+  constructor(classes: Uint8Array, leet: Uint8Array, runChar: Uint8Array, scripts: Uint8Array, capacity = 16384) {
     this.capacity = capacity;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout(capacity).end / PAGE) });
     const bytes = new Uint8Array(this.memory.buffer);
     for (let u = 0; u < 0x10000; u++) {
       bytes[FLAGS_AT + u] = classes[u]! | (leet[u] === 1 ? LEET : 0) | (u < runChar.length && runChar[u] === 1 ? RUN : 0) | (scripts[u]! << SCRIPT_SHIFT);
     }
-    new Uint16Array(this.memory.buffer, FOLD_AT, 0x10000).set(fold);
     const same = new Uint16Array(this.memory.buffer, SAME_AT, 0x10000);
     for (let u = 0; u < 0x10000; u++) same[u] = u;
     compiled ??= new WebAssembly.Module(
@@ -423,11 +426,6 @@ export class CollapseScratch {
     };
   }
 
-  /** Records a unit's one-unit fold (or the mark of none), as normalize.ts learns it. */
-  setFold(unit: number, folded: number): void {
-    this.fold[unit] = folded;
-  }
-
   /** Makes room for `units` code units, keeping the codes and origins held. */
   ensure(units: number): void {
     if (units <= this.capacity) return;
@@ -446,7 +444,7 @@ export class CollapseScratch {
   /**
    * SCRIPT_* bits of the non-ASCII units in codes[0, n), or -1 when one of
    * them does not fold to exactly one unit. `learn` works out a unit's fold
-   * (and records it with setFold) when it is not known yet.
+   * (and records it in `fold`) when it is not known yet.
    */
   scriptsIfOneToOne(n: number, learn: (unit: number) => void): number {
     const at = layout(this.capacity);

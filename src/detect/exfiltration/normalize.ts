@@ -127,33 +127,27 @@ for (const [ch, letter] of LEET) {
   LEET_CODE[ch.charCodeAt(0)] = letter.charCodeAt(0);
 }
 
-// The fold of each BMP code unit that folds to exactly one code unit, so most
-// text is folded and collapsed in one pass. COMPLEX marks units that fold to
-// none or several (invisible chars, ligatures, surrogates); 0 marks units not
-// looked at yet (ASCII is filled in up front, the rest on first sight).
-const UNIT_FOLD = new Uint16Array(0x10000);
-for (let c = 0; c < 0x80; c++) UNIT_FOLD[c] = bmpFold[c]!.charCodeAt(0);
-UNIT_FOLD.fill(COMPLEX, 0xd800, 0xe000);
-
 // Scratch buffers reused by every call (normalization is synchronous), in
 // the collapse's memory. The text is copied out as a string and the chars
 // are zeroed, so no prompt text lingers in them; the offset map is a view
 // that the next call overwrites. Read the views from `scratch` after each
 // ensure: growing replaces them.
-const scratch = new CollapseScratch(
-  CLASS,
-  LEET_CHAR,
-  RUN_CHAR,
-  Uint8Array.from({ length: 0x10000 }, (_, u) => scriptOf(u)),
-  UNIT_FOLD,
-);
+const scratch = new CollapseScratch(CLASS, LEET_CHAR, RUN_CHAR, Uint8Array.from({ length: 0x10000 }, (_, u) => scriptOf(u)));
+
+// scratch.fold: the fold of each BMP code unit that folds to exactly one
+// code unit, so most text is folded and collapsed in one pass. COMPLEX marks
+// units that fold to none or several (invisible chars, ligatures,
+// surrogates); 0 marks units not looked at yet (ASCII is filled in up front,
+// the rest on first sight).
+for (let c = 0; c < 0x80; c++) scratch.fold[c] = bmpFold[c]!.charCodeAt(0);
+scratch.fold.fill(COMPLEX, 0xd800, 0xe000);
 
 function unitFold(unit: number): number {
-  let f = UNIT_FOLD[unit]!;
+  const folds = scratch.fold;
+  let f = folds[unit]!;
   if (f === 0) {
     const s = fold(unit);
-    UNIT_FOLD[unit] = f = s.length === 1 ? s.charCodeAt(0) : COMPLEX;
-    scratch.setFold(unit, f);
+    folds[unit] = f = s.length === 1 ? s.charCodeAt(0) : COMPLEX;
   }
   return f;
 }
@@ -182,6 +176,7 @@ function foldCodePoints(text: string, runs: number[]): { n: number; scripts: num
   const len = text.length;
   let codes = scratch.codes;
   let origin = scratch.origin;
+  let folds = scratch.fold;
   let n = 0;
   let scripts = 0;
   let runStart = -1;
@@ -194,7 +189,7 @@ function foldCodePoints(text: string, runs: number[]): { n: number; scripts: num
         if (i - runStart >= MIN_RUN) runs.push(runStart, i);
         runStart = -1;
       }
-      codes[n] = UNIT_FOLD[cp]!;
+      codes[n] = folds[cp]!;
       origin[n++] = i;
       continue;
     }
@@ -217,6 +212,7 @@ function foldCodePoints(text: string, runs: number[]): { n: number; scripts: num
       scratch.ensure((n + f.length + (len - i)) * 2 + 16);
       codes = scratch.codes;
       origin = scratch.origin;
+      folds = scratch.fold;
     }
     for (let k = 0; k < f.length; k++) {
       codes[n] = f.charCodeAt(k);
