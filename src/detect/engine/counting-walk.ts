@@ -118,8 +118,6 @@ function walkIn(lanes: number): Code {
   ];
 }
 
-const LOCALS_PER_LANE = 6;
-
 /**
  * expand(lane, ints, offset, spaces, found, shift, inverse, outStart,
  * outputs, out): each of a lane's hits (row, end, spaces) as one
@@ -173,8 +171,8 @@ let compiled: WebAssembly.Module | undefined;
 function walkModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(
     encodeModule([
-      ...[1, LANES].map((lanes) => ({ name: `walk${lanes}`, params: 7, locals: 4 + lanes * LOCALS_PER_LANE, body: walkIn(lanes) })),
-      { name: 'expand', params: 10, locals: 8, body: expand },
+      ...[1, LANES].map((lanes) => ({ name: `walk${lanes}`, params: 7, body: walkIn(lanes) })),
+      { name: 'expand', params: 10, body: expand },
     ]),
   );
   return compiled;

@@ -9,8 +9,17 @@
 // instruction copied the code at every level: megabytes of garbage, and a
 // heap that stays that much bigger, for a module of kilobytes.)
 
-/** Bytes, code nested as it is, and the marks from which branches get their label depth. */
-type Piece = number | Code | { readonly enter: string } | { readonly exit: true } | { readonly branch: number; readonly to: string };
+/**
+ * Bytes, code nested as it is, the marks from which branches get their label
+ * depth, and local accesses (from which a function's count of locals comes).
+ */
+type Piece =
+  | number
+  | Code
+  | { readonly enter: string }
+  | { readonly exit: true }
+  | { readonly branch: number; readonly to: string }
+  | { readonly access: number; readonly local: number };
 export type Code = readonly Piece[];
 
 /** Unsigned LEB128. */
@@ -69,8 +78,8 @@ export const op = {
   brIf: (cond: Code, label: string): Code => [cond, { branch: 0x0d, to: label }],
   /** Calls the module's function `index` with the arguments in order. */
   call: (index: number, ...args: Code[]): Code => [args, 0x10, u32(index)],
-  get: (local: number): Code => [0x20, u32(local)],
-  set: (local: number, value: Code): Code => [value, 0x21, u32(local)],
+  get: (local: number): Code => [{ access: 0x20, local }],
+  set: (local: number, value: Code): Code => [value, { access: 0x21, local }],
   const: (n: number): Code => [0x41, s32(n)],
   /** 32-bit load at `address` + `offset`. */
   load: (address: Code, offset = 0): Code => [address, 0x28, 2, u32(offset)],
@@ -99,10 +108,14 @@ export const op = {
   geU: (a: Code, b: Code): Code => [a, b, 0x4f],
 };
 
-/** The bytes of `code`, with each branch's label turned into its depth. */
-function resolve(code: Code, where: string): number[] {
+/**
+ * The bytes of `code`, with each branch's label turned into its depth, and
+ * the number of locals it uses (the highest index plus one).
+ */
+function resolve(code: Code, where: string): { bytes: number[]; locals: number } {
   const out: number[] = [];
   const labels: string[] = [];
+  let locals = 0;
   const walk = (pieces: Code): void => {
     for (const piece of pieces) {
       if (typeof piece === 'number') out.push(piece);
@@ -113,18 +126,20 @@ function resolve(code: Code, where: string): number[] {
         const at = labels.lastIndexOf(piece.to);
         if (piece.to === '' || at < 0) throw new Error(`${where}: no enclosing block or loop named ${JSON.stringify(piece.to)}`);
         out.push(piece.branch, ...u32(labels.length - 1 - at));
+      } else if ('access' in piece) {
+        out.push(piece.access, ...u32(piece.local));
+        locals = Math.max(locals, piece.local + 1);
       }
     }
   };
   walk(code);
-  return out;
+  return { bytes: out, locals };
 }
 
 export interface WasmFunction {
   readonly name: string;
   readonly params: number;
-  /** Locals beyond the parameters, all i32. */
-  readonly locals: number;
+  /** Locals past the parameters (all i32) are as many as the body uses. */
   readonly body: Code;
 }
 
@@ -133,7 +148,9 @@ export function encodeModule(functions: readonly WasmFunction[]): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), 0]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 1];
   const bodies = functions.map((f) => {
-    const body = [...(f.locals > 0 ? vec([[...u32(f.locals), I32]]) : u32(0)), ...resolve(f.body, f.name), 0x0b];
+    const { bytes, locals } = resolve(f.body, f.name);
+    const declared = locals - f.params;
+    const body = [...(declared > 0 ? vec([[...u32(declared), I32]]) : u32(0)), ...bytes, 0x0b];
     return [...u32(body.length), ...body];
   });
   return Uint8Array.from([

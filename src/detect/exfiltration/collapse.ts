@@ -48,7 +48,6 @@ const L = {
   e: 19, p: 20, s: 21, x: 22, before: 23, after: 24, runsAt: 25, joinedAt: 26, shiftsAt: 27, joins: 28, runEnd: 29,
 };
 const PARAMS = 9;
-const LOCALS = 21;
 
 const get = op.get;
 const k = op.const;
@@ -404,8 +403,8 @@ export class CollapseScratch {
     for (let u = 0; u < 0x10000; u++) same[u] = u;
     compiled ??= new WebAssembly.Module(
       encodeModule([
-        { name: 'collapse', params: PARAMS, locals: LOCALS, body: collapseBody },
-        { name: 'scripts', params: 4, locals: 4, body: scriptsBody },
+        { name: 'collapse', params: PARAMS, body: collapseBody },
+        { name: 'scripts', params: 4, body: scriptsBody },
       ]),
     );
     const { exports } = new WebAssembly.Instance(compiled, { env: { memory: this.memory } });

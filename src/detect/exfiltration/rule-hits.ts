@@ -180,9 +180,9 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
 
   return new WebAssembly.Module(
     encodeModule([
-      { name: 'keywordAt', params: 3, locals: 3, body: keywordAt },
-      { name: 'second', params: 1, locals: 9, body: second },
-      { name: 'anchors', params: 1, locals: 8, body: anchors },
+      { name: 'keywordAt', params: 3, body: keywordAt },
+      { name: 'second', params: 1, body: second },
+      { name: 'anchors', params: 1, body: anchors },
     ]),
   );
 }
