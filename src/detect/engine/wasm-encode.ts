@@ -80,6 +80,8 @@ export const op = {
   call: (index: number, ...args: Code[]): Code => [args, 0x10, u32(index)],
   get: (local: number): Code => [{ access: 0x20, local }],
   set: (local: number, value: Code): Code => [value, { access: 0x21, local }],
+  /** Adds `by` to a local. */
+  inc: (local: number, by = 1): Code => [{ access: 0x20, local }, 0x41, s32(by), 0x6a, { access: 0x21, local }],
   const: (n: number): Code => [0x41, s32(n)],
   /** 32-bit load at `address` + `offset`. */
   load: (address: Code, offset = 0): Code => [address, 0x28, 2, u32(offset)],

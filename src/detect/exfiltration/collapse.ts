@@ -61,12 +61,11 @@ const isWord = (u: Code): Code => op.eq(classOf(u), k(WORD));
 const isLower = (u: Code): Code => op.ltU(op.sub(u, k(0x61)), k(26));
 /** A letter of folded text: word chars at or above 'a' (digits and @ $ sort below). */
 const isLetter = (u: Code): Code => op.and(op.geU(u, k(0x61)), isWord(u));
-const inc = (local: number, by = 1): Code => op.set(local, op.add(get(local), k(by)));
 const not = (cond: Code): Code => op.eqz(cond);
 
 /** Appends (a, b) to the list whose write pointer is `local`. */
 function push(local: number, a: Code, b: Code): Code {
-  return [...op.store(get(local), a), ...op.store(get(local), b, 4), ...inc(local, 8)];
+  return [...op.store(get(local), a), ...op.store(get(local), b, 4), ...op.inc(local, 8)];
 }
 
 /** Writes unit `v` at the output index, carrying the original offset of input index `from` when not direct. */
@@ -74,7 +73,7 @@ function emit(v: Code, from: Code): Code {
   return [
     ...op.if(not(get(L.direct)), op.store(op.add(get(L.origin), op.shl(get(L.w), k(2))), originAt(from))),
     ...setCode(get(L.w), v),
-    ...inc(L.w),
+    ...op.inc(L.w),
   ];
 }
 
@@ -97,7 +96,7 @@ function noteShift(input: Code): Code {
 function copyLower(name: string): Code {
   return op.block(
     name,
-    op.loop(`${name}-char`, op.set(L.x, codeAt(get(L.e))), op.brIf(not(isLower(get(L.x))), name), emit(get(L.x), get(L.e)), inc(L.e), op.br(`${name}-char`)),
+    op.loop(`${name}-char`, op.set(L.x, codeAt(get(L.e))), op.brIf(not(isLower(get(L.x))), name), emit(get(L.x), get(L.e)), op.inc(L.e), op.br(`${name}-char`)),
   );
 }
 
@@ -125,7 +124,7 @@ const wordChar: Code = [
         op.set(L.x, unitOf(get(L.x))),
         op.brIf(op.or(op.ltU(get(L.x), k(0x61)), not(isWord(get(L.x)))), 'foreign'),
         emit(get(L.x), get(L.e)),
-        inc(L.e),
+        op.inc(L.e),
         op.br('foreign-char'),
       ),
     ),
@@ -182,7 +181,7 @@ const inputClass = (i: Code): Code => classOf(unitOf(codeAt(i)));
 
 const spaceChar: Code = [
   ...op.set(L.e, op.add(get(L.r), k(1))),
-  ...op.block('blanks', op.loop('blank', op.brIf(op.or(op.geS(get(L.e), get(L.n)), op.ne(inputClass(get(L.e)), k(SPACE))), 'blanks'), inc(L.e), op.br('blank'))),
+  ...op.block('blanks', op.loop('blank', op.brIf(op.or(op.geS(get(L.e), get(L.n)), op.ne(inputClass(get(L.e)), k(SPACE))), 'blanks'), op.inc(L.e), op.br('blank'))),
   // A single space between single letters is inside a spaced-out word (`i g n o r e`).
   ...op.set(
     L.joins,
@@ -236,7 +235,7 @@ const joinerChar: Code = [
       op.brIf(op.geS(get(L.before), k(3)), 'before'),
       op.brIf(op.ltS(op.sub(op.sub(get(L.w), k(1)), get(L.before)), k(0)), 'before'),
       op.brIf(not(isWord(codeAt(op.sub(op.sub(get(L.w), k(1)), get(L.before))))), 'before'),
-      inc(L.before),
+      op.inc(L.before),
       op.br('back'),
     ),
   ),
@@ -248,7 +247,7 @@ const joinerChar: Code = [
       op.brIf(op.geS(op.add(op.add(get(L.r), k(1)), get(L.after)), get(L.n)), 'after'),
       op.brIf(op.geS(get(L.after), k(3)), 'after'),
       op.brIf(op.ne(inputClass(op.add(op.add(get(L.r), k(1)), get(L.after))), k(WORD)), 'after'),
-      inc(L.after),
+      op.inc(L.after),
       op.br('ahead'),
     ),
   ),
@@ -301,7 +300,7 @@ const collapseBody: Code = [
         endSpaced,
         emit(get(L.c), get(L.r)),
       ),
-      inc(L.r),
+      op.inc(L.r),
       op.br('char'),
     ),
   ),
@@ -334,7 +333,7 @@ const scriptsBody: Code = [
         ...op.if(op.eq(get(R.f), k(COMPLEX)), [...op.store(get(R.out), k(-2)), ...op.return()]),
         ...op.set(R.scripts, op.or(get(R.scripts), op.shrU(op.load8(get(R.u), FLAGS_AT), k(SCRIPT_SHIFT)))),
       ]),
-      inc(R.i),
+      op.inc(R.i),
       op.br('unit'),
     ),
   ),

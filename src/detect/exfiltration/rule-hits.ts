@@ -92,7 +92,6 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
   const k = op.const;
   const read = (region: keyof Layout, i: Code): Code => op.load(op.shl(i, k(2)), at[region]);
   const write = (region: keyof Layout, i: Code, v: Code): Code => op.store(op.shl(i, k(2)), v, at[region]);
-  const inc = (local: number, by: number): Code => op.set(local, op.add(get(local), k(by)));
 
   // keywordAt(r, start, words): a hit of rule r's first group at `start`, `words` spaces into the view.
   const A = { r: 0, start: 1, words: 2, a: 3, c: 4, i: 5 };
@@ -126,13 +125,13 @@ function ruleHitsModule(index: RuleIndex, at: Layout): WebAssembly.Module {
   /** Runs `body` for each hit of the batch: `h` the byte offset of its three ints, `kw` its keyword. */
   const eachHit = (L: HitLocals, body: Code): Code => [
     ...op.set(L.end, op.mul(get(L.count), k(12))),
-    ...op.block('done', op.loop('hit', op.brIf(op.geS(get(L.h), get(L.end)), 'done'), op.set(L.kw, op.load(get(L.h), at.hits)), body, inc(L.h, 12), op.br('hit'))),
+    ...op.block('done', op.loop('hit', op.brIf(op.geS(get(L.h), get(L.end)), 'done'), op.set(L.kw, op.load(get(L.h), at.hits)), body, op.inc(L.h, 12), op.br('hit'))),
   ];
   /** Runs `body` for each rule `r` that a keyword list (ruleFrom/ruleOf or alsoFrom/alsoOf) gives the hit's keyword. */
   const eachRule = (list: 'rule' | 'also', L: HitLocals, body: Code): Code => [
     ...op.set(L.i, read(`${list}From`, get(L.kw))),
     ...op.set(L.e, read(`${list}From`, op.add(get(L.kw), k(1)))),
-    ...op.block('rules', op.loop('rule', op.brIf(op.geS(get(L.i), get(L.e)), 'rules'), op.set(L.r, read(`${list}Of`, get(L.i))), body, inc(L.i, 1), op.br('rule'))),
+    ...op.block('rules', op.loop('rule', op.brIf(op.geS(get(L.i), get(L.e)), 'rules'), op.set(L.r, read(`${list}Of`, get(L.i))), body, op.inc(L.i, 1), op.br('rule'))),
   ];
 
   // second(count): the hits' second-group rules are marked, and the hits noted for those with a word reach.
