@@ -64,6 +64,11 @@ const I32 = 0x7f;
 const EMPTY_BLOCK = 0x40;
 const EXIT: Piece = { exit: true };
 
+/** An instruction over two operands, evaluated in order. */
+function binary(opcode: number): (a: Code, b: Code) => Code {
+  return (a, b) => [a, b, opcode];
+}
+
 /**
  * The instructions used, as byte sequences. Blocks and loops are named;
  * `br`/`brIf` name the one they leave (a block) or go back to (a loop).
@@ -90,24 +95,24 @@ export const op = {
   load16: (address: Code, offset = 0): Code => [address, 0x2f, 1, u32(offset)],
   store: (address: Code, value: Code, offset = 0): Code => [address, value, 0x36, 2, u32(offset)],
   store16: (address: Code, value: Code, offset = 0): Code => [address, value, 0x3b, 1, u32(offset)],
-  add: (a: Code, b: Code): Code => [a, b, 0x6a],
-  sub: (a: Code, b: Code): Code => [a, b, 0x6b],
-  mul: (a: Code, b: Code): Code => [a, b, 0x6c],
-  and: (a: Code, b: Code): Code => [a, b, 0x71],
-  or: (a: Code, b: Code): Code => [a, b, 0x72],
-  xor: (a: Code, b: Code): Code => [a, b, 0x73],
-  shl: (a: Code, b: Code): Code => [a, b, 0x74],
-  shrS: (a: Code, b: Code): Code => [a, b, 0x75],
-  shrU: (a: Code, b: Code): Code => [a, b, 0x76],
+  add: binary(0x6a),
+  sub: binary(0x6b),
+  mul: binary(0x6c),
+  and: binary(0x71),
+  or: binary(0x72),
+  xor: binary(0x73),
+  shl: binary(0x74),
+  shrS: binary(0x75),
+  shrU: binary(0x76),
   eqz: (a: Code): Code => [a, 0x45],
-  eq: (a: Code, b: Code): Code => [a, b, 0x46],
-  ne: (a: Code, b: Code): Code => [a, b, 0x47],
-  ltS: (a: Code, b: Code): Code => [a, b, 0x48],
-  ltU: (a: Code, b: Code): Code => [a, b, 0x49],
-  gtS: (a: Code, b: Code): Code => [a, b, 0x4a],
-  leS: (a: Code, b: Code): Code => [a, b, 0x4c],
-  geS: (a: Code, b: Code): Code => [a, b, 0x4e],
-  geU: (a: Code, b: Code): Code => [a, b, 0x4f],
+  eq: binary(0x46),
+  ne: binary(0x47),
+  ltS: binary(0x48),
+  ltU: binary(0x49),
+  gtS: binary(0x4a),
+  leS: binary(0x4c),
+  geS: binary(0x4e),
+  geU: binary(0x4f),
 };
 
 /**
