@@ -174,10 +174,18 @@ function countedRule(pattern: string, wordStart = false): { rule: ExtractionRule
   return { rule, runs: () => runs };
 }
 
-test('extraction: an anchored rule runs only at hits with a second-group word within the words its pattern spans', () => {
-  const { rule, runs } = countedRule('alpha(?: \\S+){0,2} omega');
+/** Matches each case with the counted rule alone: whether it is found, and how many times its regex ran. */
+function assertFoundAndRuns({ rule, runs }: ReturnType<typeof countedRule>, cases: readonly [string, boolean, number][]): void {
   const matcher = new ExtractionMatcher([rule], { maxDepth: 0, maxBytes: 0 });
-  const cases: [string, boolean, number][] = [
+  for (const [text, hit, expectedRuns] of cases) {
+    const before = runs();
+    assert.equal(matcher.match(text).length > 0, hit, text);
+    assert.equal(runs() - before, expectedRuns, text);
+  }
+}
+
+test('extraction: an anchored rule runs only at hits with a second-group word within the words its pattern spans', () => {
+  assertFoundAndRuns(countedRule('alpha(?: \\S+){0,2} omega'), [
     ['alpha omega', true, 1],
     ['alpha one two omega', true, 1],
     // Three words between: beyond the pattern's reach, so the regex does not even run.
@@ -188,17 +196,11 @@ test('extraction: an anchored rule runs only at hits with a second-group word wi
     [`alpha ${'x'.repeat(500)} omega`, true, 1],
     // The first anchor is out of reach, the second is tried and matches.
     ['alpha a b c d alpha b omega', true, 1],
-  ];
-  for (const [text, hit, expectedRuns] of cases) {
-    const before = runs();
-    assert.equal(matcher.match(text).length > 0, hit, text);
-    assert.equal(runs() - before, expectedRuns, text);
-  }
+  ]);
 });
 
 test('extraction: a wordStart rule is not tried at keyword hits inside a word, and matches the same as its look-behind', () => {
-  const { rule, runs } = countedRule('alpha(?: \\S+){0,2} omega', true);
-  const matcher = new ExtractionMatcher([rule], { maxDepth: 0, maxBytes: 0 });
+  const counted = countedRule('alpha(?: \\S+){0,2} omega', true);
   const cases: [string, boolean, number][] = [
     ['alpha omega', true, 1],
     ['(alpha omega)', true, 1],
@@ -207,12 +209,10 @@ test('extraction: a wordStart rule is not tried at keyword hits inside a word, a
     ['2alpha omega', false, 0],
     ['xalpha one alpha omega', true, 1],
   ];
-  for (const [text, hit, expectedRuns] of cases) {
-    const before = runs();
-    assert.equal(matcher.match(text).length > 0, hit, text);
-    assert.equal(runs() - before, expectedRuns, text);
-    assert.equal(rule.regex.test(text), hit, `look-behind: ${text}`);
-    rule.regex.lastIndex = 0;
+  assertFoundAndRuns(counted, cases);
+  for (const [text, hit] of cases) {
+    assert.equal(counted.rule.regex.test(text), hit, `look-behind: ${text}`);
+    counted.rule.regex.lastIndex = 0;
   }
 });
 
