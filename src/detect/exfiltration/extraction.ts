@@ -72,6 +72,10 @@ export class ExtractionMatcher {
   private readonly needsAlso: Uint8Array;
   /** 1 for the rules of positive weight. */
   private readonly positive: Uint8Array;
+  /** Each rule's weight where positive, else 0. */
+  private readonly positiveWeight: Float64Array;
+  /** Scratch: the rules that can match the view being matched, in rule order. */
+  private readonly candidates: Int32Array;
   /**
    * Per anchored rule with a second group: the most spaces a match of it can
    * hold (-1: no bound, every anchor is tried).
@@ -91,6 +95,22 @@ export class ExtractionMatcher {
     const { live, also } = this.state;
     const { needsAlso, positive } = this;
     for (let r = 0; r < live.length; r++) live[r] = (needsAlso[r] === 0 || also[r] === 1) && (sign < 0 || positive[r] === sign) ? 1 : 0;
+  }
+
+  /**
+   * Lists in `candidates` the rules with a first-group hit and, when they
+   * need one, a second-group hit (the others are set to no hit); returns how many.
+   */
+  private takeCandidates(): number {
+    const { first, also } = this.state;
+    const { needsAlso, candidates } = this;
+    let n = 0;
+    for (let r = 0; r < first.length; r++) {
+      if (first[r] === -1) continue;
+      if (needsAlso[r] === 1 && also[r] === 0) first[r] = -1;
+      else candidates[n++] = r;
+    }
+    return n;
   }
 
   /** Takes one keyword hit of the script prefilter. */
@@ -139,6 +159,8 @@ export class ExtractionMatcher {
     this.mixedScriptRules = mixedScriptRules;
     this.needsAlso = Uint8Array.from(rules, (r) => (r.alsoKeywords.length > 0 ? 1 : 0));
     this.positive = Uint8Array.from(rules, (r) => (r.weight > 0 ? 1 : 0));
+    this.positiveWeight = Float64Array.from(rules, (r) => Math.max(0, r.weight));
+    this.candidates = new Int32Array(rules.length);
     this.segmenter = new Segmenter(patternVocabulary(rules.flatMap((r) => [r.regex.source, ...r.keywords, ...r.alsoKeywords])));
     this.wordReach = Int32Array.from(rules, (r) => {
       const reach = r.sticky && r.alsoKeywords.length > 0 ? maxSpaces(r.sticky.source) : Infinity;
@@ -192,7 +214,7 @@ export class ExtractionMatcher {
    */
   private matchView(view: string, offsets: OffsetMap, scripts: number, via: Via, span: Span | undefined, hits: RuleHit[], scanned?: number): boolean {
     const { rules, state } = this;
-    const { first, also } = state;
+    const { first } = state;
     state.reset();
     const keywordCount = scanned ?? this.prefilter.scan(view);
     const keywordHits = this.prefilter.hits;
@@ -220,10 +242,8 @@ export class ExtractionMatcher {
       }
     }
     let potential = 0;
-    for (let r = 0; r < first.length; r++) {
-      if (first[r] !== -1 && this.needsAlso[r] === 1 && also[r] === 0) first[r] = -1;
-      if (first[r] !== -1 && rules[r]!.weight > 0) potential += rules[r]!.weight;
-    }
+    let candidates = this.takeCandidates();
+    for (let i = 0; i < candidates; i++) potential += this.positiveWeight[this.candidates[i]!]!;
     for (const h of hits) potential += h.rule.weight > 0 ? h.rule.weight : 0;
     if (potential < this.minScore) return rot13Seen;
     let score = 0;
@@ -236,10 +256,12 @@ export class ExtractionMatcher {
         // A mixed-script rule whose script is in the view is searched from the start: it takes no anchors.
         for (const r of this.mixedScriptRules) if ((rules[r]!.scripts & scripts) !== 0) state.live[r] = 0;
         state.takeAnchors(keywordHits, keywordCount);
+        candidates = this.takeCandidates();
       }
-      for (let r = 0; r < first.length; r++) {
+      for (let i = 0; i < candidates; i++) {
+        const r = this.candidates[i]!;
         const rule = rules[r]!;
-        if (first[r] === -1 || this.positive[r] !== pass || hits.some((h) => h.rule === rule)) continue;
+        if (this.positive[r] !== pass || hits.some((h) => h.rule === rule)) continue;
         const found = this.find(rule, r, view);
         if (!found) continue;
         score += rule.weight;
