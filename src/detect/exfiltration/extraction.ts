@@ -394,9 +394,25 @@ function isAscii(s: string): boolean {
   return /^[\x00-\x7f]*$/.test(s);
 }
 
-/** Sum of the weights of the distinct rules hit. */
+/**
+ * A part's score. Several rules that match one stretch of text describe one
+ * piece of evidence: overlapping hits of positive rules count once, at the
+ * strongest weight among them, and separate stretches add up. Every negative
+ * rule hit counts in full. (A decoded payload's hits all span the payload.)
+ */
 export function scoreHits(hits: readonly RuleHit[]): number {
   let score = 0;
-  for (const h of hits) score += h.rule.weight;
+  let clusterEnd = -1;
+  let clusterWeight = 0;
+  for (const h of hits.filter((x) => x.rule.weight > 0).sort((a, b) => a.start - b.start)) {
+    if (h.start >= clusterEnd) {
+      score += clusterWeight;
+      clusterWeight = 0;
+    }
+    clusterWeight = Math.max(clusterWeight, h.rule.weight);
+    clusterEnd = Math.max(clusterEnd, h.end);
+  }
+  score += clusterWeight;
+  for (const h of hits) if (h.rule.weight < 0) score += h.rule.weight;
   return score;
 }
