@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeExchange } from '../../src/exchange.js';
-import { ExtractionMatcher, scoreHits, type RuleHit } from '../../src/detect/exfiltration/extraction.js';
+import { EVIDENCE_WINDOW, ExtractionMatcher, scoreHits, type RuleHit } from '../../src/detect/exfiltration/extraction.js';
 import type { ExtractionRule } from '../../src/detect/exfiltration/rules.js';
 import { countTestSecrets, detectorsFor, promptExchange, run } from './helpers.js';
 
@@ -159,6 +159,16 @@ test('extraction: rules matching one stretch of text count once, separate stretc
   assert.equal(scoreHits([hit(a, 0, 20), hit(c, 20, 25)]), 1.4);
   assert.ok(Math.abs(scoreHits([hit(a, 0, 20), hit(b, 5, 15), hit(talk, 0, 40)]) - 0.4) < 1e-9);
   assert.equal(scoreHits([]), 0);
+});
+
+test('extraction: separate signs add up only within one passage of a long part', () => {
+  const weak = (id: string) => ({ id, weight: 0.6 }) as ExtractionRule;
+  const hit = (r: ExtractionRule, start: number): RuleHit => ({ rule: r, start, end: start + 10, via: 'text', phrase: '' });
+  const [x, y, z] = [weak('x'), weak('y'), weak('z')];
+  assert.equal(scoreHits([hit(x, 0), hit(y, EVIDENCE_WINDOW - 20)]), 1.2);
+  assert.equal(scoreHits([hit(x, 0), hit(y, EVIDENCE_WINDOW + 20)]), 0.6);
+  // The best passage counts: here the last two signs.
+  assert.equal(scoreHits([hit(x, 0), hit(y, 2000), hit(z, 2100)]), 1.2);
 });
 
 /** An anchored rule `alpha … omega` whose second group is `omega`, with its regex runs counted. */

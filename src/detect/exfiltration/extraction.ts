@@ -394,25 +394,34 @@ function isAscii(s: string): boolean {
   return /^[\x00-\x7f]*$/.test(s);
 }
 
+/** How far apart (in characters of the part) separate pieces of evidence may lie and still add up. */
+export const EVIDENCE_WINDOW = 500;
+
 /**
  * A part's score. Several rules that match one stretch of text describe one
  * piece of evidence: overlapping hits of positive rules count once, at the
- * strongest weight among them, and separate stretches add up. Every negative
+ * strongest weight among them. Separate stretches add up when they lie within
+ * EVIDENCE_WINDOW characters of each other, so that two weak signs count
+ * together in one passage but not from unrelated paragraphs of a long prompt;
+ * the best such passage gives the positive part of the score. Every negative
  * rule hit counts in full. (A decoded payload's hits all span the payload.)
  */
 export function scoreHits(hits: readonly RuleHit[]): number {
-  let score = 0;
+  const stretches: { start: number; weight: number }[] = [];
   let clusterEnd = -1;
-  let clusterWeight = 0;
   for (const h of hits.filter((x) => x.rule.weight > 0).sort((a, b) => a.start - b.start)) {
-    if (h.start >= clusterEnd) {
-      score += clusterWeight;
-      clusterWeight = 0;
-    }
-    clusterWeight = Math.max(clusterWeight, h.rule.weight);
+    const last = stretches[stretches.length - 1];
+    if (last === undefined || h.start >= clusterEnd) stretches.push({ start: h.start, weight: h.rule.weight });
+    else last.weight = Math.max(last.weight, h.rule.weight);
     clusterEnd = Math.max(clusterEnd, h.end);
   }
-  score += clusterWeight;
+  let best = 0;
+  for (let i = 0, j = 0, sum = 0; i < stretches.length; i++) {
+    for (; j < stretches.length && stretches[j]!.start < stretches[i]!.start + EVIDENCE_WINDOW; j++) sum += stretches[j]!.weight;
+    best = Math.max(best, sum);
+    sum -= stretches[i]!.weight;
+  }
+  let score = best;
   for (const h of hits) if (h.rule.weight < 0) score += h.rule.weight;
   return score;
 }
