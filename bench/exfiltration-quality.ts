@@ -12,7 +12,8 @@ import { systemDocParagraphs } from './system-docs.js';
 
 // Detection and false-positive rates of the exfiltration detectors on the
 // labeled corpus in test/corpus/exfiltration (regenerate it with
-// generate.js). Prints markdown tables; `--show-misses` lists the misses.
+// generate.js), the public-style sets and real documentation. Prints markdown
+// tables; `--show-misses` lists the misses.
 //
 //   node dist/bench/exfiltration-quality.js [--show-misses]
 
@@ -143,4 +144,22 @@ lines.push('', '| obfuscation | detected |', '|---|---:|');
 for (const [k, [a, n]] of [...byObf].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
 lines.push('', '| benign kind | false positives |', '|---|---:|');
 for (const [k, [a, n]] of [...fpByFamily].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
+// The public-style sets (written in the style of public ones; see RESULTS), one row each by id prefix.
+const publicStyle = readJsonl<{ id: string; text: string; label: 'attack' | 'benign' }>('public-style.jsonl');
+const bySet = new Map<string, { attacks: number; found: number; benign: number; flagged: number }>();
+for (const p of publicStyle) {
+  const set = p.id.replace(/-\d+$/, '');
+  const c = bySet.get(set) ?? { attacks: 0, found: 0, benign: 0, flagged: 0 };
+  const hit = flagged({ id: p.id, text: p.text, role: 'user', label: p.label, family: set, obfuscation: 'none', lang: '' });
+  if (p.label === 'attack') {
+    c.attacks++;
+    c.found += hit ? 1 : 0;
+  } else {
+    c.benign++;
+    c.flagged += hit ? 1 : 0;
+  }
+  bySet.set(set, c);
+}
+lines.push('', '| public-style set | attacks found | benign flagged |', '|---|---:|---:|');
+for (const [set, c] of bySet) lines.push(`| ${set} | ${c.found}/${c.attacks} (${pct(c.found, c.attacks)}) | ${c.flagged}/${c.benign} |`);
 process.stdout.write(lines.join('\n') + '\n');
