@@ -105,4 +105,13 @@ test('rules: an anchored rule with a match outside its second group is rejected,
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /also\.yaml: rule custom\.canary-phrase: \/alsoKeywords: positive sample 2 matches "zebra plan", which holds no word of this group/);
   assert.doesNotThrow(() => loadExtractionRules([ruleDir({ 'ok.yaml': anchored.replace('[protocol]', '[protocol, plan]') })]));
+  // Detector processes skip this check only for the shipped rules: other directories are always checked.
+  const dir = ruleDir({ 'also.yaml': anchored });
+  assert.throws(() => loadExtractionRules([dir], undefined, { checkShippedSamples: false }), /invalid exfiltration rules/);
+  assert.throws(() => loadExtractionRules([], dir, { checkShippedSamples: false }), /invalid exfiltration rules/);
+});
+
+test('rules: the shipped rules load the same with and without their sample check', () => {
+  const ids = (rules: readonly { id: string; regex: RegExp }[]) => rules.map((r) => `${r.id} ${r.regex.source}`);
+  assert.deepEqual(ids(loadExtractionRules([], undefined, { checkShippedSamples: false })), ids(loadExtractionRules()));
 });

@@ -99,7 +99,8 @@ export class ExtractionMatcher {
 
   /**
    * Lists in `candidates` the rules with a first-group hit and, when they
-   * need one, a second-group hit (the others are set to no hit); returns how many.
+   * need one, a second-group hit; returns how many. A rule whose needed
+   * second group has no hit is set to no hit at all.
    */
   private takeCandidates(): number {
     const { first, also } = this.state;

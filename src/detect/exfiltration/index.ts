@@ -26,7 +26,8 @@ export interface ExfiltrationDetectorOptions {
 export function createExfiltrationDetectors(opts: ExfiltrationDetectorOptions): Detector[] {
   const { config, countSecrets } = opts;
   if (!config.enabled) return [];
-  const rules = loadExtractionRules([...config.extraRuleDirs, ...(opts.extraRuleDirs ?? [])]);
+  // The shipped rules' samples are checked by `gatewatch rules test` and the tests, not in every process.
+  const rules = loadExtractionRules([...config.extraRuleDirs, ...(opts.extraRuleDirs ?? [])], undefined, { checkShippedSamples: false });
   const detectors: Detector[] = [createExtractionDetector({ config, rules, countSecrets })];
   if (config.echo.enabled) detectors.push(createEchoDetector(config.echo));
   if (config.canaries.length > 0) detectors.push(createCanaryDetector(config.canaries, opts.fingerprint));
