@@ -51,8 +51,9 @@ const detectors: Detector[] = createExfiltrationDetectors({
 const extraction = detectors.find((d) => d.id === 'exfiltration.extraction')!;
 const showMisses = process.argv.includes('--show-misses');
 
-function flagged(s: Sample): boolean {
-  const ex = makeExchange({ prompt: [{ path: 'request.body.messages[0].content', role: s.role, text: s.text }] });
+/** Whether the extraction detector raises a finding on this prompt text. */
+function flagged(text: string, role: Sample['role'] = 'user'): boolean {
+  const ex = makeExchange({ prompt: [{ path: 'request.body.messages[0].content', role, text }] });
   return (extraction.detect(ex, { now: 0 }) as Finding[]).length > 0;
 }
 
@@ -66,7 +67,7 @@ const byFamily = new Map<string, [number, number]>();
 const byObf = new Map<string, [number, number]>();
 let hit = 0;
 for (const s of attacks) {
-  const ok = flagged(s);
+  const ok = flagged(s.text, s.role);
   if (ok) hit++;
   else if (showMisses) process.stdout.write(`MISS ${s.id} [${s.family}/${s.obfuscation}/${s.lang}] ${JSON.stringify(s.text).slice(0, 200)}\n`);
   for (const [map, key] of [[byFamily, s.family], [byObf, s.obfuscation]] as const) {
@@ -79,7 +80,7 @@ for (const s of attacks) {
 let fp = 0;
 const fpByFamily = new Map<string, [number, number]>();
 for (const s of benign) {
-  const bad = flagged(s);
+  const bad = flagged(s.text, s.role);
   if (bad) {
     fp++;
     if (showMisses) process.stdout.write(`FP ${s.id} [${s.family}] ${JSON.stringify(s.text).slice(0, 200)}\n`);
@@ -94,7 +95,7 @@ for (const s of benign) {
 function flaggedParagraphs(texts: readonly string[], source: string): number {
   let n = 0;
   for (const text of texts) {
-    if (flagged({ id: source, text, role: 'user', label: 'benign', family: source, obfuscation: 'none', lang: 'en' })) {
+    if (flagged(text)) {
       n++;
       if (showMisses) process.stdout.write(`FP ${source} ${JSON.stringify(text).slice(0, 200)}\n`);
     }
@@ -150,7 +151,7 @@ const bySet = new Map<string, { attacks: number; found: number; benign: number; 
 for (const p of publicStyle) {
   const set = p.id.replace(/-\d+$/, '');
   const c = bySet.get(set) ?? { attacks: 0, found: 0, benign: 0, flagged: 0 };
-  const hit = flagged({ id: p.id, text: p.text, role: 'user', label: p.label, family: set, obfuscation: 'none', lang: '' });
+  const hit = flagged(p.text);
   if (p.label === 'attack') {
     c.attacks++;
     c.found += hit ? 1 : 0;
