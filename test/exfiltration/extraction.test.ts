@@ -148,10 +148,12 @@ test('extraction: minScore is honoured', async () => {
   assert.deepEqual(await run(extraction(1.5), ex), []);
 });
 
+/** For scoreHits: a rule with only an id and a weight, and a hit of it on [start, end) of the text. */
+const weighted = (id: string, weight: number) => ({ id, weight }) as ExtractionRule;
+const hit = (rule: ExtractionRule, start: number, end = start + 10): RuleHit => ({ rule, start, end, via: 'text', phrase: '' });
+
 test('extraction: rules matching one stretch of text count once, separate stretches add up, negative rules always count', () => {
-  const rule = (id: string, weight: number) => ({ id, weight }) as ExtractionRule;
-  const hit = (r: ExtractionRule, start: number, end: number): RuleHit => ({ rule: r, start, end, via: 'text', phrase: '' });
-  const [a, b, c, talk] = [rule('a', 1), rule('b', 1.2), rule('c', 0.4), rule('talk', -0.8)];
+  const [a, b, c, talk] = [weighted('a', 1), weighted('b', 1.2), weighted('c', 0.4), weighted('talk', -0.8)];
   // a and b overlap (one phrase, two descriptions of it); c is a phrase of its own.
   assert.equal(scoreHits([hit(a, 0, 20), hit(b, 10, 30)]), 1.2);
   assert.equal(scoreHits([hit(b, 10, 30), hit(c, 40, 50), hit(a, 0, 20)]), 1.2 + 0.4);
@@ -162,9 +164,7 @@ test('extraction: rules matching one stretch of text count once, separate stretc
 });
 
 test('extraction: separate signs add up only within one passage of a long part', () => {
-  const weak = (id: string) => ({ id, weight: 0.6 }) as ExtractionRule;
-  const hit = (r: ExtractionRule, start: number): RuleHit => ({ rule: r, start, end: start + 10, via: 'text', phrase: '' });
-  const [x, y, z] = [weak('x'), weak('y'), weak('z')];
+  const [x, y, z] = [weighted('x', 0.6), weighted('y', 0.6), weighted('z', 0.6)];
   assert.equal(scoreHits([hit(x, 0), hit(y, EVIDENCE_WINDOW - 20)]), 1.2);
   assert.equal(scoreHits([hit(x, 0), hit(y, EVIDENCE_WINDOW + 20)]), 0.6);
   // The best passage counts: here the last two signs.
