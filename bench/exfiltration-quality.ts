@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeExchange } from '../src/exchange.js';
-import { createFingerprinter } from '../src/fingerprint.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
 import { EchoTracker } from '../src/detect/exfiltration/echo.js';
-import { createExfiltrationDetectors } from '../src/detect/exfiltration/index.js';
-import type { Detector, Finding } from '../src/types.js';
 import { dependencyReadmeParagraphs } from './dependency-readmes.js';
+import { flagged, pct } from './extraction-flagged.js';
 import { systemDocParagraphs } from './system-docs.js';
 
 // Detection and false-positive rates of the exfiltration detectors on the
@@ -44,22 +41,7 @@ function readJsonl<T>(name: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-const detectors: Detector[] = createExfiltrationDetectors({
-  config: DEFAULT_EXFILTRATION_CONFIG,
-  fingerprint: createFingerprinter('bench'),
-});
-const extraction = detectors.find((d) => d.id === 'exfiltration.extraction')!;
 const showMisses = process.argv.includes('--show-misses');
-
-/** Whether the extraction detector raises a finding on this prompt text. */
-function flagged(text: string, role: Sample['role'] = 'user'): boolean {
-  const ex = makeExchange({ prompt: [{ path: 'request.body.messages[0].content', role, text }] });
-  return (extraction.detect(ex, { now: 0 }) as Finding[]).length > 0;
-}
-
-function pct(k: number, n: number): string {
-  return n === 0 ? '–' : `${((100 * k) / n).toFixed(1)}%`;
-}
 
 const attacks = readJsonl<Sample>('attacks.jsonl');
 const benign = readJsonl<Sample>('benign.jsonl');
