@@ -6,17 +6,19 @@ import { fileURLToPath } from 'node:url';
 import { loadCredentialRules } from '../src/detect/engine/rules-load.js';
 import { SecretScanner } from '../src/detect/engine/scanner.js';
 import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
-import { createExtractionDetector } from '../src/detect/exfiltration/extraction-detector.js';
+import { createExtractionDetector, scoreText } from '../src/detect/exfiltration/extraction-detector.js';
+import { loadPromptModel } from '../src/detect/exfiltration/prompt-model.js';
 import { loadExtractionRules } from '../src/detect/exfiltration/rules.js';
 import { promptSets } from './exfiltration-prompts.js';
 import { numberFlag } from './flags.js';
 
-// Instructions per 4 KB prompt for the extraction rules, next to the
-// credential scan of the same prompts, counted by valgrind's callgrind on
-// the matching thread. Unlike time, an instruction count does not move when
-// other processes share the machine, so two builds can be compared to a
-// fraction of a percent on a noisy machine; it does not see cache misses,
-// so it complements bench/exfiltration.ts rather than replacing it. Slow:
+// Instructions per 4 KB prompt for the extraction rules (alone and with the
+// prompt model), next to the credential scan of the same prompts, counted by
+// valgrind's callgrind on the matching thread. Unlike time, an instruction
+// count does not move when other processes share the machine, so two builds
+// can be compared to a fraction of a percent on a noisy machine; it does not
+// see cache misses, so it complements bench/exfiltration.ts rather than
+// replacing it. Slow:
 // a few minutes, most of it the warm-up that lets V8 optimize under
 // valgrind (V8 runs with --single-threaded so that no compilation lands in
 // the counted part).
@@ -28,6 +30,8 @@ const PROMPTS = numberFlag(args, 'prompts', 200);
 const WARMUP = numberFlag(args, 'warmup', 40);
 const SETS = ['ordinary (documents, code, questions)', 'keyword-dense benign (all kinds, incl. talk about injection)'];
 const UNDER_CALLGRIND = 'GATEWATCH_BENCH_UNDER_CALLGRIND';
+/** Counted parts per set: the credential scan, the rules, the rules with the prompt model. */
+const PARTS = 3;
 
 if (process.env[UNDER_CALLGRIND] === undefined) measureUnderCallgrind();
 else runCountedParts();
@@ -56,12 +60,12 @@ function measureUnderCallgrind(): void {
     .sort((a, b) => part(a) - part(b));
   const counts = dumps.map((f) => Number(/^summary: (\d+)$/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1]));
   rmSync(dir, { recursive: true, force: true });
-  if (counts.length !== SETS.length * 2 || counts.some((c) => !(c > 0))) throw new Error(`expected ${SETS.length * 2} counted parts, got ${counts.join(', ')}`);
-  const rows = ['| 4 KB prompts | credential scan (baseline) | exfiltration rules only | exfil / credential |', '|---|---:|---:|---:|'];
+  if (counts.length !== SETS.length * PARTS || counts.some((c) => !(c > 0))) throw new Error(`expected ${SETS.length * PARTS} counted parts, got ${counts.join(', ')}`);
+  const rows = ['| 4 KB prompts | credential scan (baseline) | exfiltration rules only | rules + prompt model | exfil / credential |', '|---|---:|---:|---:|---:|'];
+  const n = (c: number) => Math.round(c / PROMPTS).toLocaleString('en');
   SETS.forEach((name, k) => {
-    const cred = counts[2 * k]! / PROMPTS;
-    const rules = counts[2 * k + 1]! / PROMPTS;
-    rows.push(`| ${name} | ${Math.round(cred).toLocaleString('en')} | ${Math.round(rules).toLocaleString('en')} | ${(rules / cred).toFixed(2)}× |`);
+    const [cred, rules, withModel] = counts.slice(PARTS * k, PARTS * k + PARTS) as [number, number, number];
+    rows.push(`| ${name} | ${n(cred)} | ${n(rules)} | ${n(withModel)} | ${(withModel / cred).toFixed(2)}× |`);
   });
   process.stdout.write(`node ${process.version}, callgrind, instructions per prompt (main thread), ${PROMPTS} prompts a set after ${WARMUP} warm-up passes\n\n${rows.join('\n')}\n`);
 }
@@ -71,18 +75,23 @@ function runCountedParts(): void {
   const control = (...flags: string[]) => execFileSync('callgrind_control', [...flags, String(process.pid)], { stdio: 'ignore' });
   const scanner = new SecretScanner(loadCredentialRules());
   const { matcher } = createExtractionDetector({ config: DEFAULT_EXFILTRATION_CONFIG, rules: loadExtractionRules([]) });
+  const model = loadPromptModel();
   const sets = new Map(promptSets(PROMPTS));
   for (const name of SETS) {
     const prompts = sets.get(name)!;
     for (let i = 0; i < WARMUP; i++) {
       for (const p of prompts) scanner.scan(p);
       for (const p of prompts) matcher.match(p);
+      for (const p of prompts) scoreText(matcher, p, model);
     }
     control('--zero');
     for (const p of prompts) scanner.scan(p);
     control('--dump');
     control('--zero');
     for (const p of prompts) matcher.match(p);
+    control('--dump');
+    control('--zero');
+    for (const p of prompts) scoreText(matcher, p, model);
     control('--dump');
   }
 }

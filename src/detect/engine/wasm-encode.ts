@@ -94,6 +94,7 @@ export const op = {
   load8: (address: Code, offset = 0): Code => [address, 0x2d, 0, u32(offset)],
   load16: (address: Code, offset = 0): Code => [address, 0x2f, 1, u32(offset)],
   store: (address: Code, value: Code, offset = 0): Code => [address, value, 0x36, 2, u32(offset)],
+  store8: (address: Code, value: Code, offset = 0): Code => [address, value, 0x3a, 0, u32(offset)],
   store16: (address: Code, value: Code, offset = 0): Code => [address, value, 0x3b, 1, u32(offset)],
   add: binary(0x6a),
   sub: binary(0x6b),

@@ -32,6 +32,7 @@ export interface ExfiltrationConfig {
   readonly canaries: readonly string[];
   readonly allowlistHosts: readonly string[];
   readonly decode: { readonly maxDepth: number; readonly maxBytes: number };
+  readonly model: { readonly enabled: boolean };
   readonly echo: EchoConfig;
   readonly bulk: BulkConfig;
   readonly extraRuleDirs: readonly string[];

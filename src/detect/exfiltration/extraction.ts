@@ -83,6 +83,9 @@ export class ExtractionMatcher {
   private readonly wordReach: Int32Array;
   private readonly segmenter: Segmenter;
   private readonly minScore: number;
+  /** The score the rules must reach in the match under way: minScore less the part's credit. */
+  private threshold = 0;
+  private credit: ((units: Uint16Array, length: number) => number) | undefined;
   /** Per-view state of the rules, reset by every matchView (matching is synchronous). */
   private readonly state: RuleHits;
 
@@ -125,6 +128,7 @@ export class ExtractionMatcher {
   constructor(rules: readonly ExtractionRule[], private readonly opts: MatchOptions) {
     this.rules = rules;
     this.minScore = opts.minScore ?? 0;
+    this.threshold = this.minScore;
     const index = new Map<string, { rules: number[]; also: number[] }>();
     const entry = (k: string) => {
       let e = index.get(k);
@@ -181,17 +185,28 @@ export class ExtractionMatcher {
     });
   }
 
-  /** Every rule that matches `text`, at most one hit per rule. */
-  match(text: string): RuleHit[] {
+  /**
+   * Every rule that matches `text`, at most one hit per rule. `credit`, when
+   * given, is called once with the normalized text and returns score the part
+   * has from elsewhere (the prompt model): the rules then need only the rest
+   * of the minimum score to be worth running.
+   */
+  match(text: string, credit?: (units: Uint16Array, length: number) => number): RuleHit[] {
     const hits: RuleHit[] = [];
+    this.threshold = this.minScore;
+    this.credit = credit;
     this.matchAt(text, 0, undefined, hits, { budget: this.opts.maxBytes });
+    this.credit = undefined;
     return hits;
   }
 
   private matchAt(text: string, depth: number, span: Span | undefined, hits: RuleHit[], budget: { budget: number }): void {
     // The main prefilter reads the normalized text where normalization leaves it: no copy.
     let found = 0;
-    const norm = normalize(text, (units, length) => (found = this.prefilter.scanCodes(units, length)));
+    const norm = normalize(text, (units, length) => {
+      found = this.prefilter.scanCodes(units, length);
+      if (depth === 0 && this.credit) this.threshold = Math.max(0, this.minScore - this.credit(units, length));
+    });
     const rot13Seen = this.matchView(norm.text, norm, norm.scripts, span?.via ?? 'text', span, hits, found);
     const leet = norm.leetish ? leetView(norm.text) : undefined;
     if (leet !== undefined) this.matchView(leet, norm, norm.scripts, span?.via ?? 'leet', span, hits);
@@ -222,7 +237,7 @@ export class ExtractionMatcher {
     // Second groups first: a rule whose second group has no hit cannot match, and takes no hits.
     state.takeSecondGroups(keywordHits, keywordCount);
     // Negative rules matter only once the positive ones reach the minimum score: their hits wait till then.
-    const deferNegative = this.minScore > 0;
+    const deferNegative = this.threshold > 0;
     this.markLive(deferNegative ? 1 : -1);
     state.takeAnchors(keywordHits, keywordCount);
     const rot13Seen = state.rot13Hits >= 2;
@@ -246,12 +261,12 @@ export class ExtractionMatcher {
     let candidates = this.takeCandidates();
     for (let i = 0; i < candidates; i++) potential += this.positiveWeight[this.candidates[i]!]!;
     for (const h of hits) potential += h.rule.weight > 0 ? h.rule.weight : 0;
-    if (potential < this.minScore) return rot13Seen;
+    if (potential < this.threshold) return rot13Seen;
     let score = 0;
     for (const h of hits) score += h.rule.weight;
     // Positive rules first; negative ones only matter once the positives reach the threshold.
     for (const pass of [1, 0]) {
-      if (pass === 0 && score < this.minScore) break;
+      if (pass === 0 && score < this.threshold) break;
       if (pass === 0 && deferNegative) {
         this.markLive(0);
         // A mixed-script rule whose script is in the view is searched from the start: it takes no anchors.

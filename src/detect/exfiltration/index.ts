@@ -6,6 +6,7 @@ import { createChannelDetector } from './channels.js';
 import type { ExfiltrationConfig } from './config.js';
 import { createEchoDetector } from './echo.js';
 import { createExtractionDetector } from './extraction-detector.js';
+import { loadPromptModel } from './prompt-model.js';
 import { loadExtractionRules } from './rules.js';
 
 // Prompt exfiltration detection: extraction/injection phrases in prompts,
@@ -22,13 +23,14 @@ export interface ExfiltrationDetectorOptions {
   readonly extraRuleDirs?: readonly string[];
 }
 
-/** Builds the enabled exfiltration detectors. Loads and checks the rules: throws GW_ERR_RULE_INVALID. */
+/** Builds the enabled exfiltration detectors. Loads and checks the rules and the prompt model: throws GW_ERR_RULE_INVALID. */
 export function createExfiltrationDetectors(opts: ExfiltrationDetectorOptions): Detector[] {
   const { config, countSecrets } = opts;
   if (!config.enabled) return [];
   // The shipped rules' samples are checked by `gatewatch rules test` and the tests, not in every process.
   const rules = loadExtractionRules([...config.extraRuleDirs, ...(opts.extraRuleDirs ?? [])], undefined, { checkShippedSamples: false });
-  const detectors: Detector[] = [createExtractionDetector({ config, rules, countSecrets })];
+  const model = config.model.enabled ? loadPromptModel() : undefined;
+  const detectors: Detector[] = [createExtractionDetector({ config, rules, countSecrets, model })];
   if (config.echo.enabled) detectors.push(createEchoDetector(config.echo));
   if (config.canaries.length > 0) detectors.push(createCanaryDetector(config.canaries, opts.fingerprint));
   detectors.push(createChannelDetector({ allowlistHosts: config.allowlistHosts, countSecrets }));

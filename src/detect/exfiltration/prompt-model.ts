@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { GatewatchError } from '../../errors.js';
+import { PROJECT_ROOT } from '../../paths.js';
+import { normalize } from './normalize.js';
+import { PromptFeatures } from './prompt-features.js';
+
+// A learned second opinion beside the phrase rules: logistic regression over
+// the words and word pairs of a prompt (after the rules' normalization, so
+// obfuscation costs it nothing), hashed into a fixed table of weights.
+// Phrase rules need the exact wording of each family; a jailbreak's
+// vocabulary (personas without limits, staying in character, the vendor's
+// policies, two answers at once) carries over to wordings no rule lists.
+// The model is trained by scripts/train-prompt-model.ts on the team corpus
+// and on public sets (see there); its file holds the weights, int8, and the
+// probabilities at which it counts beside another sign or alone.
+
+export const PROMPT_MODEL_PATH = join(PROJECT_ROOT, 'detectors', 'exfiltration', 'model', 'prompt-attack.json');
+export const PROMPT_MODEL_SCHEMA_PATH = join(PROJECT_ROOT, 'detectors', 'exfiltration-model.schema.json');
+
+export interface PromptModelFile {
+  readonly format: 1;
+  /** log2 of the number of weights. */
+  readonly bits: number;
+  readonly bias: number;
+  /** A weight is its int8 value times this. */
+  readonly scale: number;
+  /** Base64 of 2^bits signed bytes. */
+  readonly weights: string;
+  /** Probability from which the model counts as a weak sign (0.5), beside another one. */
+  readonly beside: number;
+  /** Probability from which it counts on its own (1.0). */
+  readonly alone: number;
+  readonly trainedOn?: Record<string, unknown>;
+}
+
+function unitsOf(text: string): Uint16Array {
+  const units = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  return units;
+}
+
+let featureScanner: PromptFeatures | undefined;
+
+/** The distinct feature slots of a prompt, after the extraction rules' normalization (see prompt-features.ts): what the trainer reads. */
+export function promptFeatures(text: string, bits: number): Int32Array {
+  if (featureScanner?.bits !== bits) featureScanner = new PromptFeatures(bits);
+  const units = unitsOf(normalize(text).text);
+  return featureScanner.slots(featureScanner.scan(units, units.length, true).count);
+}
+
+/** Texts with fewer features than this weigh as if they had this many: a few words are weak evidence. */
+const MIN_NORM_FEATURES = 32;
+
+/**
+ * The model's logit for a set of feature slots: bias plus the slots'
+ * weights, scaled by 1/sqrt(count) so long texts are not favoured (and by
+ * no more than 1/sqrt(MIN_NORM_FEATURES), so short ones are not either).
+ */
+export function logit(slots: Int32Array, weightOf: (slot: number) => number, bias: number): number {
+  let sum = 0;
+  for (const s of slots) sum += weightOf(s);
+  return bias + sum / Math.sqrt(Math.max(slots.length, MIN_NORM_FEATURES));
+}
+
+/** The factor logit() applies to each slot's weight: what the trainer's gradient needs. */
+export function slotScale(count: number): number {
+  return 1 / Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+}
+
+export class PromptModel {
+  private readonly features: PromptFeatures;
+  readonly bits: number;
+  readonly beside: number;
+  readonly alone: number;
+
+  constructor(private readonly file: PromptModelFile) {
+    this.bits = file.bits;
+    this.beside = file.beside;
+    this.alone = file.alone;
+    const bytes = Buffer.from(file.weights, 'base64');
+    this.features = new PromptFeatures(file.bits, new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  }
+
+  /** The probability that a prompt is an attack. */
+  probability(text: string): number {
+    const units = unitsOf(normalize(text).text);
+    return this.probabilityOfUnits(units, units.length);
+  }
+
+  /** The same for text already normalized, as the extraction matcher hands it over. */
+  probabilityOfUnits(units: Uint16Array, length: number): number {
+    const { sum, count } = this.features.scan(units, length);
+    const z = sum * slotScale(count) * this.file.scale + this.file.bias;
+    return 1 / (1 + Math.exp(-z));
+  }
+
+  /** What the model adds to a part's score: 1 alone, 0.5 beside another sign, else 0. */
+  weightOf(probability: number): number {
+    return probability >= this.alone ? 1 : probability >= this.beside ? 0.5 : 0;
+  }
+}
+
+let validate: ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+
+/** Reads and checks a model file. Throws GW_ERR_RULE_INVALID naming the file, the field and what is expected. */
+export function loadPromptModel(path: string = PROMPT_MODEL_PATH): PromptModel {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new GatewatchError('GW_ERR_RULE_INVALID', `cannot read the prompt model ${path}`, [(err as Error).message]);
+  }
+  validate ??= new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(PROMPT_MODEL_SCHEMA_PATH, 'utf8')) as object);
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => `${path}: ${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
+    throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', problems);
+  }
+  const file = raw as PromptModelFile;
+  const length = Buffer.from(file.weights, 'base64').length;
+  if (length !== 1 << file.bits) {
+    throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', [`${path}: /weights: holds ${length} bytes, expected 2^bits = ${1 << file.bits}`]);
+  }
+  if (file.beside > file.alone) {
+    throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', [`${path}: /beside: ${file.beside} is above /alone ${file.alone}; the weak threshold must not exceed the strong one`]);
+  }
+  return new PromptModel(file);
+}
