@@ -18,7 +18,7 @@ const PAGE = 65536;
  * to do is at its head, and the cost per part stays bounded whatever its
  * length (the phrase rules read all of it).
  */
-export const MAX_UNITS = 2048;
+export const MAX_UNITS = 1536;
 const OFFSET_BASIS = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
