@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../src/paths.js';
 import { mulberry32 } from '../src/random.js';
 import { dependencyReadmeParagraphs } from './dependency-readmes.js';
+import { readExfiltrationCorpus } from './exfiltration-corpus.js';
 
 // The 4 KB prompts the exfiltration speed benchmarks time: seeded draws from
 // the labeled corpus and the dependencies' READMEs, so every run and every
 // build times the same text.
 
 export const PROMPT = 4096;
-const corpus = join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration');
-const lines = (file: string) =>
-  readFileSync(join(corpus, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; lang?: string; family?: string });
+const lines = (file: string) => readExfiltrationCorpus<{ text: string; lang?: string; family?: string }>(file);
 
 /** `count` prompts of texts drawn at random (seeded), each cut to PROMPT chars. */
 function prompts(texts: readonly string[], count: number, seed: number): string[] {

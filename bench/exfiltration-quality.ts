@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../src/paths.js';
 import { DEFAULT_EXFILTRATION_CONFIG } from '../src/detect/exfiltration/config.js';
 import { EchoTracker } from '../src/detect/exfiltration/echo.js';
 import { dependencyReadmeParagraphs } from './dependency-readmes.js';
+import { readExfiltrationCorpus } from './exfiltration-corpus.js';
 import { flagged, pct } from './extraction-flagged.js';
 import { systemDocParagraphs } from './system-docs.js';
 
@@ -14,7 +12,6 @@ import { systemDocParagraphs } from './system-docs.js';
 //
 //   node dist/bench/exfiltration-quality.js [--show-misses]
 
-const CORPUS = join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration');
 
 interface Sample {
   id: string;
@@ -34,17 +31,11 @@ interface EchoCase {
   streamed: boolean;
 }
 
-function readJsonl<T>(name: string): T[] {
-  return readFileSync(join(CORPUS, name), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
-}
 
 const showMisses = process.argv.includes('--show-misses');
 
-const attacks = readJsonl<Sample>('attacks.jsonl');
-const benign = readJsonl<Sample>('benign.jsonl');
+const attacks = readExfiltrationCorpus<Sample>('attacks.jsonl');
+const benign = readExfiltrationCorpus<Sample>('benign.jsonl');
 const byFamily = new Map<string, [number, number]>();
 const byObf = new Map<string, [number, number]>();
 let hit = 0;
@@ -91,7 +82,7 @@ const docs = systemDocParagraphs();
 const docsFp = flaggedParagraphs(docs, 'system-docs');
 
 // Echo: streamed cases arrive in random-sized chunks (seeded), the rest whole.
-const echo = readJsonl<EchoCase>('echo.jsonl');
+const echo = readExfiltrationCorpus<EchoCase>('echo.jsonl');
 let seed = 7;
 const next = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 97) + 1;
 const echoStats = { leak: [0, 0], clean: [0, 0], streamed: [0, 0], whole: [0, 0] };
@@ -128,7 +119,7 @@ for (const [k, [a, n]] of [...byObf].sort()) lines.push(`| ${k} | ${a}/${n} (${p
 lines.push('', '| benign kind | false positives |', '|---|---:|');
 for (const [k, [a, n]] of [...fpByFamily].sort()) lines.push(`| ${k} | ${a}/${n} (${pct(a, n)}) |`);
 // The public-style sets (written in the style of public ones; see RESULTS), one row each by id prefix.
-const publicStyle = readJsonl<{ id: string; text: string; label: 'attack' | 'benign' }>('public-style.jsonl');
+const publicStyle = readExfiltrationCorpus<{ id: string; text: string; label: 'attack' | 'benign' }>('public-style.jsonl');
 const bySet = new Map<string, { attacks: number; found: number; benign: number; flagged: number }>();
 for (const p of publicStyle) {
   const set = p.id.replace(/-\d+$/, '');

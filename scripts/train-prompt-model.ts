@@ -1,10 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { loadPublicSets } from '../bench/public-sets/load.js';
+import { readExfiltrationCorpus } from '../bench/exfiltration-corpus.js';
 import { systemDocParagraphs } from '../bench/system-docs.js';
-import { PROJECT_ROOT } from '../src/paths.js';
 import { mulberry32 } from '../src/random.js';
-import { logit, PROMPT_MODEL_PATH, promptFeatures, PromptModel, slotScale, type PromptModelFile } from '../src/detect/exfiltration/prompt-model.js';
+import { PROMPT_MODEL_PATH, promptFeatures, PromptModel, scaledSum, sigmoid, slotScale, type PromptModelFile } from '../src/detect/exfiltration/prompt-model.js';
 
 // Trains the prompt model (src/detect/exfiltration/prompt-model.ts) and
 // writes detectors/exfiltration/model/prompt-attack.json. Deterministic for
@@ -50,11 +49,7 @@ interface Labeled {
 /** Public-style sets written after this model was trained, to measure it fresh: never trained on. */
 const FRESH_SETS = /^pub-h15-/;
 
-const corpus = (name: string): Labeled[] =>
-  readFileSync(join(PROJECT_ROOT, 'test', 'corpus', 'exfiltration', name), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Labeled);
+const corpus = (name: string): Labeled[] => readExfiltrationCorpus<Labeled>(name);
 
 const attacks: string[] = [];
 const benign: string[] = [];
@@ -84,7 +79,9 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   const rate = LEARNING_RATE / (1 + epoch);
   for (const { x, y } of examples) {
     const scale = slotScale(x.length);
-    const p = 1 / (1 + Math.exp(-logit(x, (s) => w[s]!, bias)));
+    let sum = 0;
+    for (const s of x) sum += w[s]!;
+    const p = sigmoid(bias + scaledSum(sum, x.length));
     const g = (p - y) * (y === 1 ? ATTACK_WEIGHT : 1);
     for (const s of x) w[s]! -= rate * (g * scale + L2 * w[s]!);
     bias -= rate * g * 0.1;

@@ -128,7 +128,6 @@ export class ExtractionMatcher {
   constructor(rules: readonly ExtractionRule[], private readonly opts: MatchOptions) {
     this.rules = rules;
     this.minScore = opts.minScore ?? 0;
-    this.threshold = this.minScore;
     const index = new Map<string, { rules: number[]; also: number[] }>();
     const entry = (k: string) => {
       let e = index.get(k);

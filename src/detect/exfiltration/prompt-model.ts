@@ -35,38 +35,35 @@ export interface PromptModelFile {
   readonly trainedOn?: Record<string, unknown>;
 }
 
-function unitsOf(text: string): Uint16Array {
-  const units = new Uint16Array(text.length);
-  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
-  return units;
-}
-
 let featureScanner: PromptFeatures | undefined;
 
 /** The distinct feature slots of a prompt, after the extraction rules' normalization (see prompt-features.ts): what the trainer reads. */
 export function promptFeatures(text: string, bits: number): Int32Array {
-  if (featureScanner?.bits !== bits) featureScanner = new PromptFeatures(bits);
-  const units = unitsOf(normalize(text).text);
-  return featureScanner.slots(featureScanner.scan(units, units.length, true).count);
+  const scanner = featureScanner?.bits === bits ? featureScanner : (featureScanner = new PromptFeatures(bits));
+  let slots: Int32Array = new Int32Array(0);
+  normalize(text, (units, length) => (slots = scanner.slots(scanner.scan(units, length, true).count)));
+  return slots;
 }
 
 /** Texts with fewer features than this weigh as if they had this many: a few words are weak evidence. */
 const MIN_NORM_FEATURES = 32;
 
 /**
- * The model's logit for a set of feature slots: bias plus the slots'
- * weights, scaled by 1/sqrt(count) so long texts are not favoured (and by
- * no more than 1/sqrt(MIN_NORM_FEATURES), so short ones are not either).
+ * The factor on each slot's weight in the logit: 1/sqrt(count), so long
+ * texts are not favoured, and no more than 1/sqrt(MIN_NORM_FEATURES), so
+ * short ones are not either.
  */
-export function logit(slots: Int32Array, weightOf: (slot: number) => number, bias: number): number {
-  let sum = 0;
-  for (const s of slots) sum += weightOf(s);
-  return bias + sum / Math.sqrt(Math.max(slots.length, MIN_NORM_FEATURES));
-}
-
-/** The factor logit() applies to each slot's weight: what the trainer's gradient needs. */
 export function slotScale(count: number): number {
   return 1 / Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+}
+
+/** The slots' summed weight as the logit takes it: divided by the same root (what the trainer computes). */
+export function scaledSum(sum: number, count: number): number {
+  return sum / Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+}
+
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
 }
 
 export class PromptModel {
@@ -85,15 +82,15 @@ export class PromptModel {
 
   /** The probability that a prompt is an attack. */
   probability(text: string): number {
-    const units = unitsOf(normalize(text).text);
-    return this.probabilityOfUnits(units, units.length);
+    let p = 0;
+    normalize(text, (units, length) => (p = this.probabilityOfUnits(units, length)));
+    return p;
   }
 
   /** The same for text already normalized, as the extraction matcher hands it over. */
   probabilityOfUnits(units: Uint16Array, length: number): number {
     const { sum, count } = this.features.scan(units, length);
-    const z = sum * slotScale(count) * this.file.scale + this.file.bias;
-    return 1 / (1 + Math.exp(-z));
+    return sigmoid(sum * slotScale(count) * this.file.scale + this.file.bias);
   }
 
   /** What the model adds to a part's score: 1 alone, 0.5 beside another sign, else 0. */
