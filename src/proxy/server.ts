@@ -6,6 +6,7 @@ import type { CapturedExchange } from '../inspect/captured.js';
 import type { Logger } from '../log.js';
 import { listen } from '../net/listen.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { createBodyGc } from './body-gc.js';
 import { createForwarder, type ForwarderOptions } from './forward.js';
 import type { Route, RouteTable } from './routes.js';
 import { CaptureBuffer } from './tap.js';
@@ -57,6 +58,8 @@ class InFlight {
 export function createProxyServer(opts: ProxyOptions): ProxyServer {
   const { routes, metrics, logger } = opts;
   const forwarder = createForwarder(opts.forwarding);
+  const bodyGc = createBodyGc();
+  if (!bodyGc.active) logger.warn('V8 gc() unavailable: large bodies are freed on V8\'s own schedule, and resident memory may grow by tens of MB while one passes');
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true, keepAliveTimeout: 61_000 });
   const ws = createWebSocketRelay({
@@ -110,7 +113,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     const match = routes.match(url);
     const ex = new InFlight(req, url, match.route, opts.maxRequestBytes);
     httpConnections.add(1);
-    req.on('data', (chunk: Buffer) => ex.requestTap.push(chunk));
+    req.on('data', (chunk: Buffer) => {
+      bodyGc.note(chunk.length);
+      ex.requestTap.push(chunk);
+    });
     // 'close' comes once, whether the response finished, failed or the client left.
     res.once('close', () => {
       httpConnections.add(-1);
@@ -123,7 +129,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         ex.responseHeaders = proxyRes.headers;
         const tap = new CaptureBuffer(opts.maxResponseBytes);
         ex.responseTap = tap;
-        proxyRes.on('data', (chunk: Buffer) => tap.push(chunk));
+        proxyRes.on('data', (chunk: Buffer) => {
+          bodyGc.note(chunk.length);
+          tap.push(chunk);
+        });
       },
       onFailure(reason) {
         if (reason !== 'client_aborted') {
@@ -161,6 +170,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         ws.close();
         server.close(() => {
           forwarder.close();
+          bodyGc.close();
           resolve();
         });
         server.closeIdleConnections();
