@@ -128,6 +128,10 @@ function semanticProblems(config: Config, source: string): string[] {
   config.proxy.trustedProxies.forEach((cidr, i) => {
     if (!parseCidr(cidr)) at(`/proxy/trustedProxies/${i}`, `"${cidr}" is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)`);
   });
+  const { overload } = config.inspection;
+  if (overload.calmBelow > overload.busyAbove) {
+    at('/inspection/overload/calmBelow', `must be at most busyAbove (${overload.busyAbove}), or inspection would yield and resume in a loop`);
+  }
   if (config.adminToken !== null && config.adminToken.length < 16) {
     at('/adminToken', 'must be at least 16 characters (set GATEWATCH_ADMIN_TOKEN to a long random value)');
   }

@@ -49,6 +49,14 @@ export interface Config {
     readonly maxQueueBytes: number;
     readonly maxCpuShare: number;
     readonly niceness: number;
+    readonly overload: {
+      readonly enabled: boolean;
+      readonly busyAbove: number;
+      readonly calmBelow: number;
+      readonly windowMs: number;
+      readonly maxCpuShare: number;
+      readonly maxQueue: number;
+    };
   };
   readonly identity: {
     readonly userHeaders: readonly string[];

@@ -8,16 +8,22 @@ import { performance } from 'node:perf_hooks';
 export interface CpuPacer {
   /** Wraps one unit of work; resolves when the pace allows the next. */
   run<T>(work: () => Promise<T>): Promise<T>;
+  /** A new share from now on (1 = no limit); a wait already begun keeps its length. */
+  setShare(share: number): void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function createCpuPacer(share: number): CpuPacer {
-  if (share >= 1) return { run: (work) => work() };
+export function createCpuPacer(initialShare: number): CpuPacer {
+  let share = initialShare;
   let debtMs = 0;
   let last = performance.now();
   return {
+    setShare(next) {
+      share = next;
+    },
     async run(work) {
+      if (share >= 1) return work();
       const started = performance.now();
       debtMs = Math.max(0, debtMs - (started - last) * share);
       const result = await work();

@@ -34,6 +34,11 @@ export interface Inspector {
   /** Resolves when the queue is empty (or the deadline passes). */
   drain(deadlineMs?: number): Promise<void>;
   readonly pending: number;
+  /**
+   * Drops what waits beyond the first `keep` exchanges (the inspection side
+   * yields to busy forwarding), counted as overload; returns how many.
+   */
+  shed?(keep: number): number;
   /** Stops the inspection thread, if there is one. */
   close?(): Promise<void>;
 }
@@ -49,6 +54,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
   const now = opts.now ?? Date.now;
   const { metrics } = opts;
   const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
+  const droppedOverload = metrics.inspectionDropped.bind({ reason: 'overload' });
   const countUninspected = uninspectedCounter(metrics);
 
   const countRequest = (ex: Exchange) => {
@@ -132,6 +138,16 @@ export function createInspector(opts: InspectorOptions): Inspector {
     },
     get pending() {
       return queue.length - head;
+    },
+    shed(keep) {
+      const excess = queue.length - head - keep;
+      if (excess <= 0) return 0;
+      for (const c of queue.splice(queue.length - excess, excess)) {
+        queuedBytes -= capturedBytes(c);
+        countUninspected(c);
+      }
+      droppedOverload.add(excess);
+      return excess;
     },
   };
 }

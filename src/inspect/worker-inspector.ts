@@ -4,13 +4,16 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { applyMetricDeltas } from '../telemetry/relay-metrics.js';
 import { capturedBytes, uninspectedCounter, type CapturedExchange } from './captured.js';
+import { watchForwardingLoad } from './forwarding-load.js';
 import type { FindingsConsumer, Inspector } from './inspector.js';
 import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerData } from './worker-protocol.js';
 
 // The proxy's side of the inspection worker. submit() posts the capture and
 // returns; what is in flight is bounded by count and bytes, beyond which
-// exchanges are dropped and counted. A worker that dies is replaced: inspection
-// fails open, traffic never notices.
+// exchanges are dropped and counted. While the forwarding thread runs at its
+// limit, inspection yields (config inspection.overload): the worker is paced
+// lower and fewer exchanges may wait for it. A worker that dies is replaced:
+// inspection fails open, traffic never notices.
 
 export interface WorkerInspectorOptions {
   readonly config: Config;
@@ -36,8 +39,9 @@ const BATCH_MAX = 64;
 
 export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector & { ready: Promise<number> } {
   const { config, metrics, logger } = opts;
-  const maxQueue = config.inspection.maxQueue;
+  const { maxQueue, maxCpuShare, overload } = config.inspection;
   const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
+  const droppedOverload = metrics.inspectionDropped.bind({ reason: 'overload' });
   const countUninspected = uninspectedCounter(metrics);
   const maxBytes = config.inspection.maxQueueBytes;
   // Bytes are tracked per exchange in submission order; the worker inspects in order.
@@ -50,6 +54,39 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
   let worker: Worker;
   let resolveReady!: (n: number) => void;
   const ready = new Promise<number>((r) => (resolveReady = r));
+
+  let queueLimit = maxQueue;
+  let cpuShare = maxCpuShare;
+  const pace = () => {
+    const message: ToWorker = { type: 'pace', cpuShare, maxQueue: queueLimit };
+    worker.postMessage(message);
+  };
+  let lastLogged = -Infinity;
+  let unlogged = 0;
+  const forwardingLoad = overload.enabled
+    ? watchForwardingLoad({
+        busyAbove: overload.busyAbove,
+        calmBelow: overload.calmBelow,
+        windowMs: overload.windowMs,
+        onChange(busy, utilization) {
+          queueLimit = busy ? Math.min(overload.maxQueue, maxQueue) : maxQueue;
+          cpuShare = busy ? Math.min(overload.maxCpuShare, maxCpuShare) : maxCpuShare;
+          pace();
+          // Under a load that hovers at the threshold this changes every few windows: one line a minute says so.
+          const now = Date.now();
+          if (now - lastLogged < 60_000) {
+            unlogged++;
+            return;
+          }
+          logger.info(
+            { utilization: Math.round(utilization * 100) / 100, cpuShare, maxQueue: queueLimit, changesSinceLastLine: unlogged },
+            busy ? 'forwarding thread busy: inspection yields (exchanges beyond its queue are dropped, reason=overload)' : 'forwarding thread calm again: inspection takes its full budget',
+          );
+          lastLogged = now;
+          unlogged = 0;
+        },
+      })
+    : undefined;
 
   let batch: WireCaptured[] = [];
   let batchTimer: NodeJS.Timeout | undefined;
@@ -105,6 +142,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
       completed(lost);
       logger.error({ code, lost }, 'inspection worker exited; starting a new one (traffic unaffected)');
       start();
+      if (cpuShare !== maxCpuShare) pace();
     });
   };
   start();
@@ -113,8 +151,9 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
     ready,
     submit(captured: CapturedExchange) {
       const bytes = capturedBytes(captured);
-      if (closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes) {
-        droppedQueueFull.add(1);
+      const full = closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes;
+      if (full || inFlight() >= queueLimit) {
+        (full ? droppedQueueFull : droppedOverload).add(1);
         countUninspected(captured);
         return;
       }
@@ -145,6 +184,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
     },
     async close() {
       closed = true;
+      forwardingLoad?.close();
       clearTimeout(batchTimer);
       await worker.terminate();
     },

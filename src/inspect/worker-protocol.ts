@@ -16,7 +16,11 @@ export interface WorkerData {
 export type WireRoute = Omit<Route, 'target'> & { readonly target: string };
 export type WireCaptured = Omit<CapturedExchange, 'route'> & { readonly route: WireRoute };
 
-export type ToWorker = { type: 'captured'; batch: WireCaptured[] } | { type: 'drain'; id: number; deadlineMs: number };
+export type ToWorker =
+  | { type: 'captured'; batch: WireCaptured[] }
+  | { type: 'drain'; id: number; deadlineMs: number }
+  /** The share of a core inspection may use from now on, and how many exchanges may wait (the rest are shed). */
+  | { type: 'pace'; cpuShare: number; maxQueue: number };
 
 export type FromWorker =
   | { type: 'findings'; findings: readonly Finding[]; exchange: Exchange }

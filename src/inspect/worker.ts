@@ -21,6 +21,7 @@ else if (config.inspection.niceness > 0) logger[process.platform === 'linux' ? '
 const recorder = createRecordingMetrics();
 const metrics = recorder.metrics;
 let done = 0;
+const pacer = createCpuPacer(config.inspection.maxCpuShare);
 const { inspector, detectorCount, closeState } = createLocalInspection(config, {
   fingerprintKey: Buffer.from(fingerprintKey),
   consumer: {
@@ -34,7 +35,7 @@ const { inspector, detectorCount, closeState } = createLocalInspection(config, {
   // The main thread bounds what is in flight; the worker takes all it is sent.
   maxQueue: Number.MAX_SAFE_INTEGER,
   maxQueueBytes: Number.MAX_SAFE_INTEGER,
-  pacer: createCpuPacer(config.inspection.maxCpuShare),
+  pacer,
   metrics,
   logger,
   onInspected: () => {
@@ -58,7 +59,11 @@ setInterval(flush, 100).unref();
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'captured') for (const c of message.batch) inspector.submit(fromWire(c));
-  else if (message.type === 'drain') {
+  else if (message.type === 'pace') {
+    pacer.setShare(message.cpuShare);
+    // Shed exchanges count as done: the main thread's in-flight bound counts them out the same way.
+    done += inspector.shed?.(message.maxQueue) ?? 0;
+  } else if (message.type === 'drain') {
     void inspector.drain(message.deadlineMs).then(async () => {
       flush();
       await closeState();

@@ -7,6 +7,7 @@ import { createWorkerInspector } from '../../src/inspect/worker-inspector.js';
 import { silentLogger } from '../../src/log.js';
 import type { Route } from '../../src/proxy/routes.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { sleep } from '../helpers/servers.js';
 
 // A full inspection queue drops exchanges: traffic never waits for
 // inspection. Each drop is counted by reason, and the exchange still counts
@@ -120,6 +121,89 @@ test('the worker inspector drops what exceeds its in-flight bound and counts it 
     assert.equal(inspector.pending, 0, 'the two in flight were inspected');
   } finally {
     await inspector.close?.();
+    await metrics.shutdown();
+  }
+});
+
+test('while forwarding is busy, inspection yields: a shorter queue, and drops counted as overload', async () => {
+  const metrics = createMetrics();
+  const inspector = createWorkerInspector({
+    config: validateConfig({ inspection: { maxQueue: 100, overload: { busyAbove: 0.6, calmBelow: 0.3, windowMs: 100, maxQueue: 2 } } }),
+    fingerprintKey: Buffer.from('test-key'),
+    consumer: { submit() {} },
+    metrics,
+    logger: silentLogger(),
+  });
+  const chat = route('chat');
+  const submitFive = (prefix: string) => {
+    for (let i = 0; i < 5; i++) inspector.submit(captured(`${prefix}${i}`, chat, 200));
+  };
+  try {
+    await inspector.ready;
+    await sleep(250);
+    submitFive('calm-');
+    assert.deepEqual(drops(metrics), [], 'at rest all five are taken');
+    await inspector.drain(5000);
+
+    // The forwarding thread works without a pause through more than a window.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    await sleep(1); // the window's timer was due during the busy stretch and runs first
+    submitFive('busy-');
+    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 3]]);
+    assert.deepEqual(uninspected(metrics), [['chat', '200', 3]]);
+    await inspector.drain(5000);
+
+    await sleep(400); // windows at rest: calm again
+    submitFive('later-');
+    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 3]], 'no new drops once calm');
+    await inspector.drain(5000);
+  } finally {
+    await inspector.close?.();
+    await metrics.shutdown();
+  }
+});
+
+test('shedding keeps the first exchanges waiting and drops the rest, counted as overload', async () => {
+  const metrics = createMetrics();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const seen: string[] = [];
+  const { inspector, closeState } = createLocalInspection(validateConfig({}), {
+    fingerprintKey: Buffer.from('test-key'),
+    consumer: { submit() {} },
+    maxQueue: 10,
+    maxQueueBytes: 1 << 20,
+    metrics,
+    logger: silentLogger(),
+    detectors: () => [
+      {
+        id: 'test.blocking',
+        category: 'anomaly',
+        async detect(exchange) {
+          seen.push(exchange.id);
+          await gate;
+          return [];
+        },
+      },
+    ],
+  });
+  const chat = route('chat');
+  try {
+    for (const id of ['a', 'b', 'c', 'd', 'e']) inspector.submit(captured(id, chat, 200));
+    while (seen.length === 0) await sleep(1);
+    // 'a' is being inspected; four wait, of which one is kept.
+    assert.equal(inspector.shed?.(1), 3);
+    assert.equal(inspector.pending, 1);
+    assert.equal(inspector.shed?.(1), 0, 'nothing beyond the kept one');
+    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 3]]);
+    assert.deepEqual(uninspected(metrics), [['chat', '200', 3]]);
+    release();
+    await inspector.drain(5000);
+    assert.deepEqual(seen, ['a', 'b']);
+  } finally {
+    release();
+    await closeState();
     await metrics.shutdown();
   }
 });
