@@ -86,9 +86,8 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
       maxSockets: config.proxy.maxSockets,
       rejectUnauthorized: config.proxy.rejectUnauthorized,
     },
-    // With inspection off nothing reads the bodies: the taps only count bytes.
-    maxRequestBytes: config.inspection.enabled ? config.capture.maxRequestBytes : 0,
-    maxResponseBytes: config.inspection.enabled ? config.capture.maxResponseBytes : 0,
+    maxRequestBytes: config.capture.maxRequestBytes,
+    maxResponseBytes: config.capture.maxResponseBytes,
     websocket: {
       connectTimeoutMs: config.proxy.connectTimeoutMs,
       rejectUnauthorized: config.proxy.rejectUnauthorized,
@@ -96,6 +95,7 @@ export async function startGatewatch(config: Config, opts: StartOptions = {}): P
       maxMessageBytes: config.capture.maxWebSocketMessageBytes,
     },
     onCaptured: (c) => inspector.submit(c),
+    ...(inspector.admits && inspector.skipped ? { admits: inspector.admits, onSkipped: inspector.skipped } : {}),
     metrics,
     logger,
   });
@@ -225,8 +225,10 @@ async function startInlineInspection(config: Config, opts: StartOptions, deps: I
 
 /** Inspection disabled: no worker, no detectors, no state; traffic is only forwarded and counted. */
 function noInspection(metrics: Metrics): LocalInspection {
+  const countUninspected = uninspectedCounter(metrics);
   return {
-    inspector: { submit: uninspectedCounter(metrics), drain: () => Promise.resolve(), pending: 0 },
+    // Nothing is captured: admits() says no to every exchange.
+    inspector: { submit: countUninspected, admits: () => false, skipped: countUninspected, drain: () => Promise.resolve(), pending: 0 },
     detectorCount: 0,
     closeState: async () => undefined,
   };

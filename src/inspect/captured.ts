@@ -37,7 +37,7 @@ export function capturedBytes(c: CapturedExchange): number {
  * series is bound once per route and status rather than looked up by its
  * attributes each time.
  */
-export function uninspectedCounter(metrics: Metrics): (c: CapturedExchange) => void {
+export function uninspectedCounter(metrics: Metrics): (c: Pick<CapturedExchange, 'route' | 'status'>) => void {
   const byRoute = new WeakMap<Route, Map<number, { add(value: number): void }>>();
   return (c) => {
     let byStatus = byRoute.get(c.route);

@@ -39,6 +39,15 @@ export interface Inspector {
    * yields to busy forwarding), counted as overload; returns how many.
    */
   shed?(keep: number): number;
+  /**
+   * Whether an exchange starting now would be taken. When it would not, the
+   * proxy forwards it without capturing its bodies and reports it to
+   * skipped() instead of submit(): nothing is copied for an exchange that
+   * would be dropped. Without it every exchange is captured.
+   */
+  admits?(): boolean;
+  /** Counts an exchange forwarded without capture because admits() said no. */
+  skipped?(exchange: Pick<CapturedExchange, 'route' | 'status'>): void;
   /** Stops the inspection thread, if there is one. */
   close?(): Promise<void>;
 }

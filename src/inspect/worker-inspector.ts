@@ -147,14 +147,21 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
   };
   start();
 
+  const full = (bytes: number) => closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes;
+  const admits = (bytes: number) => !full(bytes) && inFlight() < queueLimit;
+  const drop = (exchange: Pick<CapturedExchange, 'route' | 'status'>, bytes = 0) => {
+    (full(bytes) ? droppedQueueFull : droppedOverload).add(1);
+    countUninspected(exchange);
+  };
+
   return {
     ready,
+    admits: () => admits(0),
+    skipped: (exchange) => drop(exchange),
     submit(captured: CapturedExchange) {
       const bytes = capturedBytes(captured);
-      const full = closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes;
-      if (full || inFlight() >= queueLimit) {
-        (full ? droppedQueueFull : droppedOverload).add(1);
-        countUninspected(captured);
+      if (!admits(bytes)) {
+        drop(captured, bytes);
         return;
       }
       sizes.push(bytes);

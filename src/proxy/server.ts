@@ -13,7 +13,8 @@ import { CaptureBuffer } from './tap.js';
 import { createWebSocketRelay, type WebSocketRelayOptions } from './websocket.js';
 
 // The proxy listener: every request is forwarded at once and, beside the
-// forwarded stream, teed into bounded capture buffers. When the exchange is
+// forwarded stream, teed into bounded capture buffers if inspection would
+// take it (when it is busy or off, nothing is copied). When the exchange is
 // over (finished, failed or aborted) the capture is handed to inspection and
 // the proxy moves on; nothing here ever waits for a detector.
 
@@ -25,6 +26,10 @@ export interface ProxyOptions {
   readonly websocket: Omit<WebSocketRelayOptions, 'routes' | 'onCaptured' | 'metrics' | 'logger'>;
   /** Receives each finished exchange; must return at once. */
   readonly onCaptured: (captured: CapturedExchange) => void;
+  /** Asked as each exchange starts: false when inspection would drop it, which then goes uncaptured. Default: always. */
+  readonly admits?: () => boolean;
+  /** Receives each finished exchange that went uncaptured because admits() said no. */
+  readonly onSkipped?: (exchange: Pick<CapturedExchange, 'route' | 'status'>) => void;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -37,10 +42,10 @@ export interface ProxyServer {
 }
 
 class InFlight {
-  readonly id = randomUUID();
   readonly start = Date.now();
   readonly startHr = performance.now();
-  readonly requestTap: CaptureBuffer;
+  /** Undefined when inspection would not take the exchange: its bodies are then not captured. */
+  readonly requestTap: CaptureBuffer | undefined;
   responseTap: CaptureBuffer | undefined;
   status = 0;
   firstByte: number | undefined;
@@ -49,9 +54,9 @@ class InFlight {
     readonly req: IncomingMessage,
     readonly url: string,
     readonly route: Route,
-    maxRequestBytes: number,
+    maxRequestBytes: number | undefined,
   ) {
-    this.requestTap = new CaptureBuffer(maxRequestBytes);
+    this.requestTap = maxRequestBytes === undefined ? undefined : new CaptureBuffer(maxRequestBytes);
   }
 }
 
@@ -83,10 +88,21 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     return s;
   };
 
+  const admits = opts.admits ?? (() => true);
+  const onSkipped = opts.onSkipped ?? (() => undefined);
+
   const finish = (ex: InFlight) => {
+    if (ex.status !== 0) {
+      seriesOf(ex.route).upstream.record((performance.now() - ex.startHr) / 1000);
+    }
+    const requestTap = ex.requestTap;
+    if (requestTap === undefined) {
+      onSkipped(ex);
+      return;
+    }
     const responseTap = ex.responseTap;
     const captured: CapturedExchange = {
-      id: ex.id,
+      id: randomUUID(),
       kind: 'http',
       route: ex.route,
       method: ex.req.method ?? 'GET',
@@ -95,28 +111,31 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
       responseHeaders: ex.responseHeaders,
       status: ex.status,
       remoteAddress: ex.req.socket.remoteAddress,
-      requestBody: ex.requestTap.take(),
-      requestTruncated: ex.requestTap.truncated,
+      requestBody: requestTap.take(),
+      requestTruncated: requestTap.truncated,
       responseBody: responseTap ? responseTap.take() : Buffer.alloc(0),
       responseTruncated: responseTap ? responseTap.truncated : false,
       wsMessages: [],
       timings: { start: ex.start, ...(ex.firstByte !== undefined ? { firstByte: ex.firstByte } : {}), end: Date.now() },
     };
-    if (ex.status !== 0) {
-      seriesOf(ex.route).upstream.record((performance.now() - ex.startHr) / 1000);
-    }
     opts.onCaptured(captured);
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const match = routes.match(url);
-    const ex = new InFlight(req, url, match.route, opts.maxRequestBytes);
+    const ex = new InFlight(req, url, match.route, admits() ? opts.maxRequestBytes : undefined);
+    const requestTap = ex.requestTap;
     httpConnections.add(1);
-    req.on('data', (chunk: Buffer) => {
-      bodyGc.note(chunk.length);
-      ex.requestTap.push(chunk);
-    });
+    req.on(
+      'data',
+      requestTap === undefined
+        ? (chunk: Buffer) => bodyGc.note(chunk.length)
+        : (chunk: Buffer) => {
+            bodyGc.note(chunk.length);
+            requestTap.push(chunk);
+          },
+    );
     // 'close' comes once, whether the response finished, failed or the client left.
     res.once('close', () => {
       httpConnections.add(-1);
@@ -127,6 +146,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         ex.status = proxyRes.statusCode ?? 0;
         ex.firstByte = Date.now();
         ex.responseHeaders = proxyRes.headers;
+        if (ex.requestTap === undefined) {
+          proxyRes.on('data', (chunk: Buffer) => bodyGc.note(chunk.length));
+          return;
+        }
         const tap = new CaptureBuffer(opts.maxResponseBytes);
         ex.responseTap = tap;
         proxyRes.on('data', (chunk: Buffer) => {

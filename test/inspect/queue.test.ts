@@ -45,15 +45,15 @@ const uninspected = (metrics: Metrics) =>
     .filter((s) => s.attributes.provider === 'uninspected')
     .map((s) => [s.attributes.route, s.attributes.status, s.state]);
 
-test('a full queue drops exchanges and counts each one by route and status', async () => {
-  const metrics = createMetrics();
+/** Local inspection whose one detector records each exchange and then waits until release(). */
+function blockedInspection(metrics: Metrics, maxQueue: number) {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const seen: string[] = [];
-  const { inspector, closeState } = createLocalInspection(validateConfig({}), {
+  const local = createLocalInspection(validateConfig({}), {
     fingerprintKey: Buffer.from('test-key'),
     consumer: { submit() {} },
-    maxQueue: 2,
+    maxQueue,
     maxQueueBytes: 1 << 20,
     metrics,
     logger: silentLogger(),
@@ -69,6 +69,12 @@ test('a full queue drops exchanges and counts each one by route and status', asy
       },
     ],
   });
+  return { ...local, seen, release };
+}
+
+test('a full queue drops exchanges and counts each one by route and status', async () => {
+  const metrics = createMetrics();
+  const { inspector, closeState, seen, release } = blockedInspection(metrics, 2);
   const chat = route('chat');
   const embed = route('embed');
   try {
@@ -128,7 +134,7 @@ test('the worker inspector drops what exceeds its in-flight bound and counts it 
 test('while forwarding is busy, inspection yields: a shorter queue, and drops counted as overload', async () => {
   const metrics = createMetrics();
   const inspector = createWorkerInspector({
-    config: validateConfig({ inspection: { maxQueue: 100, overload: { busyAbove: 0.6, calmBelow: 0.3, windowMs: 100, maxQueue: 2 } } }),
+    config: validateConfig({ inspection: { maxQueue: 100, overload: { enabled: true, busyAbove: 0.6, calmBelow: 0.3, windowMs: 100, maxQueue: 2 } } }),
     fingerprintKey: Buffer.from('test-key'),
     consumer: { submit() {} },
     metrics,
@@ -152,11 +158,17 @@ test('while forwarding is busy, inspection yields: a shorter queue, and drops co
     submitFive('busy-');
     assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 3]]);
     assert.deepEqual(uninspected(metrics), [['chat', '200', 3]]);
+    // The proxy asks before capturing: with two in flight the answer is no, and the skip is counted the same way.
+    assert.equal(inspector.admits?.(), false);
+    inspector.skipped?.({ route: chat, status: 200 });
+    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 4]]);
+    assert.deepEqual(uninspected(metrics), [['chat', '200', 4]]);
     await inspector.drain(5000);
 
     await sleep(400); // windows at rest: calm again
+    assert.equal(inspector.admits?.(), true);
     submitFive('later-');
-    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 3]], 'no new drops once calm');
+    assert.deepEqual(drops(metrics), [[{ reason: 'overload' }, 4]], 'no new drops once calm');
     await inspector.drain(5000);
   } finally {
     await inspector.close?.();
@@ -166,28 +178,7 @@ test('while forwarding is busy, inspection yields: a shorter queue, and drops co
 
 test('shedding keeps the first exchanges waiting and drops the rest, counted as overload', async () => {
   const metrics = createMetrics();
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const seen: string[] = [];
-  const { inspector, closeState } = createLocalInspection(validateConfig({}), {
-    fingerprintKey: Buffer.from('test-key'),
-    consumer: { submit() {} },
-    maxQueue: 10,
-    maxQueueBytes: 1 << 20,
-    metrics,
-    logger: silentLogger(),
-    detectors: () => [
-      {
-        id: 'test.blocking',
-        category: 'anomaly',
-        async detect(exchange) {
-          seen.push(exchange.id);
-          await gate;
-          return [];
-        },
-      },
-    ],
-  });
+  const { inspector, closeState, seen, release } = blockedInspection(metrics, 10);
   const chat = route('chat');
   try {
     for (const id of ['a', 'b', 'c', 'd', 'e']) inspector.submit(captured(id, chat, 200));

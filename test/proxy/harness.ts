@@ -11,6 +11,8 @@ export interface TestProxy {
   readonly url: string;
   readonly port: number;
   readonly captured: CapturedExchange[];
+  /** Exchanges forwarded without capture (admits() said no), as route name and status. */
+  readonly skipped: Array<[string, number]>;
   readonly metrics: Metrics;
   readonly proxy: ProxyServer;
   /** Resolves with the next captured exchange. */
@@ -27,11 +29,14 @@ export interface TestProxyOptions {
   maxRequestBytes?: number;
   maxResponseBytes?: number;
   rejectUnauthorized?: boolean;
+  /** Whether inspection would take an exchange starting now (default: always). */
+  admits?: () => boolean;
 }
 
 export async function startTestProxy(upstream: string, o: TestProxyOptions = {}): Promise<TestProxy> {
   const metrics = createMetrics();
   const captured: CapturedExchange[] = [];
+  const skipped: Array<[string, number]> = [];
   const waiters: Array<(c: CapturedExchange) => void> = [];
   const proxyConfig = {
     preserveHost: o.preserveHost ?? true,
@@ -55,6 +60,8 @@ export async function startTestProxy(upstream: string, o: TestProxyOptions = {})
       if (w) w(c);
       else captured.push(c);
     },
+    ...(o.admits ? { admits: o.admits } : {}),
+    onSkipped: (e) => skipped.push([e.route.name, e.status]),
     metrics,
     logger: silentLogger(),
   });
@@ -63,6 +70,7 @@ export async function startTestProxy(upstream: string, o: TestProxyOptions = {})
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
     captured,
+    skipped,
     metrics,
     proxy,
     nextCapture: () => {
