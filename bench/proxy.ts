@@ -13,13 +13,14 @@ import { numberFlag } from './flags.js';
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
 // [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
-// [--detectors off] [--cpu-prof DIR]
+// [--detectors off] [--overload on] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
 // inspection.niceness instead of the default; --detectors off: the proxy
 // core alone, tap and views with the credential, exfiltration and anomaly
-// families disabled; --cpu-prof: CPU profiles of gatewatch's threads
-// are written to DIR). gatewatch runs with the node flags it ships with
+// families disabled; --overload on: inspection.overload enabled, inspection
+// yielding while the forwarding thread is busy; --cpu-prof: CPU profiles of
+// gatewatch's threads are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc, and split into the main
 // thread, the inspection worker and the rest): on a shared machine it moves
@@ -41,6 +42,9 @@ if (NICENESS !== undefined && !(Number.isInteger(NICENESS) && NICENESS >= 0 && N
 const detectorsAt = args.indexOf('--detectors');
 const DETECTORS_OFF = detectorsAt >= 0 && args[detectorsAt + 1] === 'off';
 if (detectorsAt >= 0 && !DETECTORS_OFF) throw new Error('--detectors takes off');
+const overloadAt = args.indexOf('--overload');
+const OVERLOAD = overloadAt >= 0 && args[overloadAt + 1] === 'on';
+if (overloadAt >= 0 && !OVERLOAD) throw new Error('--overload takes on');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
   const inspection = [
     INSPECTION === 'off' ? '  enabled: false\n' : INSPECTION === undefined ? '' : `  maxCpuShare: ${INSPECTION}\n`,
     NICENESS === undefined ? '' : `  niceness: ${NICENESS}\n`,
+    OVERLOAD ? '  overload:\n    enabled: true\n' : '',
   ].join('');
   const families = DETECTORS_OFF ? 'credentials:\n  enabled: false\nexfiltration:\n  enabled: false\nanomaly:\n  enabled: false\n' : '';
   writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection ? `inspection:\n${inspection}` : ''}${families}`);
@@ -289,7 +294,7 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
