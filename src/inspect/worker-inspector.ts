@@ -10,8 +10,9 @@ import { toWire, type FromWorker, type ToWorker, type WireCaptured, type WorkerD
 
 // The proxy's side of the inspection worker. submit() posts the capture and
 // returns; what is in flight is bounded by count and bytes, beyond which
-// exchanges are dropped and counted. While the forwarding thread runs at its
-// limit, inspection yields (config inspection.overload): the worker is paced
+// exchanges are dropped and counted; admits() lets the proxy skip capturing
+// what would be dropped. If inspection.overload is on, while the forwarding
+// thread runs at its limit inspection yields: the worker is paced
 // lower and fewer exchanges may wait for it. A worker that dies is replaced:
 // inspection fails open, traffic never notices.
 

@@ -88,6 +88,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     return s;
   };
 
+  const countChunk = (chunk: Buffer) => bodyGc.note(chunk.length);
   const admits = opts.admits ?? (() => true);
   const onSkipped = opts.onSkipped ?? (() => undefined);
 
@@ -130,7 +131,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     req.on(
       'data',
       requestTap === undefined
-        ? (chunk: Buffer) => bodyGc.note(chunk.length)
+        ? countChunk
         : (chunk: Buffer) => {
             bodyGc.note(chunk.length);
             requestTap.push(chunk);
@@ -147,7 +148,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         ex.firstByte = Date.now();
         ex.responseHeaders = proxyRes.headers;
         if (ex.requestTap === undefined) {
-          proxyRes.on('data', (chunk: Buffer) => bodyGc.note(chunk.length));
+          proxyRes.on('data', countChunk);
           return;
         }
         const tap = new CaptureBuffer(opts.maxResponseBytes);
