@@ -15,14 +15,14 @@ import { runInNewContext } from 'node:vm';
 /** Body bytes between two requested minor collections. */
 export const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
 
-type Gc = (options: { type: 'minor' | 'major' }) => void;
+type Gc = (options: { type: 'minor' }) => void;
 
 function exposeGc(): Gc | undefined {
   const existing = (globalThis as { gc?: Gc }).gc;
   if (typeof existing === 'function') return existing;
   try {
-    // The documented way to reach V8's gc() without a command-line flag:
-    // the flag takes effect for contexts created after it is set.
+    // No command-line flag needed: V8 installs gc() in every context created
+    // after --expose-gc is set, and a new vm context is one.
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
     return typeof gc === 'function' ? (gc as Gc) : undefined;
