@@ -48,18 +48,21 @@ export function promptFeatures(text: string, bits: number): Int32Array {
 /** Texts with fewer features than this weigh as if they had this many: a few words are weak evidence. */
 const MIN_NORM_FEATURES = 32;
 
+/** sqrt(count), never below sqrt(MIN_NORM_FEATURES): what a text's summed weight is divided by. */
+const normOf = (count: number): number => Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+
 /**
  * The factor on each slot's weight in the logit: 1/sqrt(count), so long
  * texts are not favoured, and no more than 1/sqrt(MIN_NORM_FEATURES), so
  * short ones are not either.
  */
 export function slotScale(count: number): number {
-  return 1 / Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+  return 1 / normOf(count);
 }
 
 /** The slots' summed weight as the logit takes it: divided by the same root (what the trainer computes). */
 export function scaledSum(sum: number, count: number): number {
-  return sum / Math.sqrt(Math.max(count, MIN_NORM_FEATURES));
+  return sum / normOf(count);
 }
 
 export function sigmoid(z: number): number {
@@ -72,11 +75,14 @@ export class PromptModel {
   readonly beside: number;
   readonly alone: number;
 
-  constructor(private readonly file: PromptModelFile) {
+  /** `bytes`: the file's weights already decoded, when the caller has them. */
+  constructor(
+    private readonly file: PromptModelFile,
+    bytes: Buffer = Buffer.from(file.weights, 'base64'),
+  ) {
     this.bits = file.bits;
     this.beside = file.beside;
     this.alone = file.alone;
-    const bytes = Buffer.from(file.weights, 'base64');
     this.features = new PromptFeatures(file.bits, new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   }
 
@@ -115,12 +121,13 @@ export function loadPromptModel(path: string = PROMPT_MODEL_PATH): PromptModel {
     throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', problems);
   }
   const file = raw as PromptModelFile;
-  const length = Buffer.from(file.weights, 'base64').length;
+  const weights = Buffer.from(file.weights, 'base64');
+  const length = weights.length;
   if (length !== 1 << file.bits) {
     throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', [`${path}: /weights: holds ${length} bytes, expected 2^bits = ${1 << file.bits}`]);
   }
   if (file.beside > file.alone) {
     throw new GatewatchError('GW_ERR_RULE_INVALID', 'invalid prompt model', [`${path}: /beside: ${file.beside} is above /alone ${file.alone}; the weak threshold must not exceed the strong one`]);
   }
-  return new PromptModel(file);
+  return new PromptModel(file, weights);
 }
