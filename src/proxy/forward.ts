@@ -25,6 +25,8 @@ export interface ForwarderOptions {
   readonly connectTimeoutMs: number;
   readonly maxSockets: number;
   readonly rejectUnauthorized: boolean;
+  /** How long the client's connection may idle between requests: announced to the client in its `Keep-Alive` response header. */
+  readonly clientKeepAliveMs: number;
 }
 
 export interface Forwarder {
@@ -33,8 +35,10 @@ export interface Forwarder {
 }
 
 // Headers that describe one connection, not the message (RFC 9110 §7.6.1),
-// besides Connection itself.
+// besides Connection itself. Upgrade leaves a response only when its
+// Connection header names it (a 426 keeps the Upgrade it must send).
 const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+const RESPONSE_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer'];
 
 interface ForwardState {
   hooks: ForwardHooks;
@@ -47,11 +51,10 @@ interface ForwardState {
 const kState = Symbol('gatewatch.forward');
 type StatefulRequest = IncomingMessage & { [kState]?: ForwardState };
 
-// Runs on every request: it deletes only the headers present (a delete
+// Runs twice per exchange: it deletes only the headers present (a delete
 // makes V8 rebuild the object) and skips parsing the usual `Connection:
 // keep-alive` or `close`, which name no header.
-function stripHopByHop(req: IncomingMessage): void {
-  const headers = req.headers;
+function stripHopByHop(headers: IncomingMessage['headers'], fixed: readonly string[]): void {
   const listed = headers.connection;
   if (listed !== undefined) {
     if (listed !== 'keep-alive' && listed !== 'close') {
@@ -62,7 +65,7 @@ function stripHopByHop(req: IncomingMessage): void {
     }
     delete headers.connection;
   }
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  for (const name of fixed) if (headers[name] !== undefined) delete headers[name];
 }
 
 const STATUS_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, number> = {
@@ -125,6 +128,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: 256, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent({ ...agentOptions, rejectUnauthorized: opts.rejectUnauthorized });
+  const keepAliveHint = `timeout=${Math.floor(opts.clientKeepAliveMs / 1000)}`;
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage) => {
     const state = (req as StatefulRequest)[kState];
     if (!state) return;
@@ -151,6 +155,17 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const state = (req as StatefulRequest)[kState];
     if (!state) return;
     if (state.connectTimer) clearTimeout(state.connectTimer);
+    // The upstream's Connection and Keep-Alive are about gatewatch's connection to it: an upstream
+    // closing its side must not close the client's. http-proxy copies a Connection header it finds,
+    // so the one the client gets says what this server will do with the client's connection
+    // (for HTTP/1.0 clients http-proxy sets it itself).
+    stripHopByHop(proxyRes.headers, RESPONSE_HOP_BY_HOP);
+    if (res.shouldKeepAlive && req.httpVersion !== '1.0') {
+      proxyRes.headers.connection = 'keep-alive';
+      proxyRes.headers['keep-alive'] = keepAliveHint;
+    } else {
+      proxyRes.headers.connection = 'close';
+    }
     // A reset in the middle of the body: without this listener the error would be unhandled.
     proxyRes.on('error', () => settle(req as StatefulRequest, res, 'reset'));
     proxyRes.on('aborted', () => settle(req as StatefulRequest, res, 'reset'));
@@ -196,7 +211,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const r = req as StatefulRequest;
       const state: ForwardState = { hooks, done: false };
       r[kState] = state;
-      stripHopByHop(req);
+      stripHopByHop(req.headers, HOP_BY_HOP);
       req.url = match.forwardPath;
       // The client went away before the response completed: free the upstream side too.
       res.once('close', () => {

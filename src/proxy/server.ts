@@ -20,7 +20,7 @@ import { createWebSocketRelay, type WebSocketRelayOptions } from './websocket.js
 
 export interface ProxyOptions {
   readonly routes: RouteTable;
-  readonly forwarding: ForwarderOptions;
+  readonly forwarding: Omit<ForwarderOptions, 'clientKeepAliveMs'>;
   readonly maxRequestBytes: number;
   readonly maxResponseBytes: number;
   readonly websocket: Omit<WebSocketRelayOptions, 'routes' | 'onCaptured' | 'metrics' | 'logger'>;
@@ -40,6 +40,11 @@ export interface ProxyServer {
   /** Stops accepting, lets in-flight exchanges finish until the deadline, then cuts the rest. */
   close(deadlineMs?: number): Promise<void>;
 }
+
+// An idle client connection stays open this long: longer than the 60 s idle
+// timeout of common load balancers, so they close it first, never gatewatch
+// in the middle of their next request.
+const CLIENT_KEEP_ALIVE_MS = 61_000;
 
 class InFlight {
   readonly start = Date.now();
@@ -62,11 +67,11 @@ class InFlight {
 
 export function createProxyServer(opts: ProxyOptions): ProxyServer {
   const { routes, metrics, logger } = opts;
-  const forwarder = createForwarder(opts.forwarding);
+  const forwarder = createForwarder({ ...opts.forwarding, clientKeepAliveMs: CLIENT_KEEP_ALIVE_MS });
   const bodyGc = createBodyGc();
   if (!bodyGc.active) logger.warn('V8 gc() unavailable: large bodies are freed on V8\'s own schedule, and resident memory may grow by tens of MB while one passes');
   const sockets = new Set<Socket>();
-  const server = createServer({ noDelay: true, keepAliveTimeout: 61_000 });
+  const server = createServer({ noDelay: true, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
   const ws = createWebSocketRelay({
     ...opts.websocket,
     routes,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { readBody, send, sleep, startUpstream, type RunningServer } from '../helpers/servers.js';
@@ -20,6 +20,17 @@ describe('forwarding', () => {
         const payload = gzipSync(Buffer.from(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'compressed hello' } }] })));
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': payload.length });
         res.end(payload);
+        return;
+      }
+      if (req.url?.startsWith('/hop-response')) {
+        // Closes its own connection and names a header of it, as an upstream behind a balancer may.
+        res.writeHead(200, { connection: 'close, x-up-hop', 'x-up-hop': 'upstream-only', 'keep-alive': 'timeout=5', 'proxy-connection': 'keep-alive', 'x-end': 'kept' });
+        res.end('hop');
+        return;
+      }
+      if (req.url?.startsWith('/upgrade-required')) {
+        res.writeHead(426, { upgrade: 'h2c', 'content-type': 'text/plain' });
+        res.end('upgrade required');
         return;
       }
       if (req.url?.startsWith('/status/')) {
@@ -99,6 +110,50 @@ describe('forwarding', () => {
     assert.equal(echo.headers.te, undefined);
     assert.equal(echo.headers['x-end'], 'kept');
     assert.equal(echo.headers.host, 'gateway.example:4000');
+    await proxy.nextCapture();
+  });
+
+  test("the upstream's hop-by-hop response headers stay with its connection: the client's stays open", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const clientSockets = new Set<unknown>();
+    for (let i = 0; i < 3; i++) {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(`${proxy.url}/hop-response/${i}`, { agent }, resolve);
+        req.on('socket', (s) => clientSockets.add(s));
+        req.on('error', reject);
+        req.end();
+      });
+      const body = await readBody(res);
+      assert.equal(body.toString(), 'hop');
+      assert.equal(res.headers['x-up-hop'], undefined);
+      assert.equal(res.headers['proxy-connection'], undefined);
+      assert.equal(res.headers.connection, 'keep-alive');
+      assert.equal(res.headers['keep-alive'], 'timeout=61');
+      assert.equal(res.headers['x-end'], 'kept');
+      await proxy.nextCapture();
+    }
+    agent.destroy();
+    assert.equal(clientSockets.size, 1, 'the client connection was closed because the upstream closed its own');
+  });
+
+  test('a client that asks to close is answered with Connection: close and its connection ends', async () => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${proxy.url}/x`, { agent: false, headers: { connection: 'close' } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    const closed = new Promise<void>((resolve) => res.socket.once('close', () => resolve()));
+    await readBody(res);
+    assert.equal(res.headers.connection, 'close');
+    assert.equal(res.headers['keep-alive'], undefined);
+    await closed;
+    await proxy.nextCapture();
+  });
+
+  test('a 426 keeps the Upgrade header it must carry', async () => {
+    const reply = await send(`${proxy.url}/upgrade-required`);
+    assert.equal(reply.status, 426);
+    assert.equal(reply.headers.upgrade, 'h2c');
     await proxy.nextCapture();
   });
 
