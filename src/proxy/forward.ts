@@ -35,10 +35,11 @@ export interface Forwarder {
 }
 
 // Headers that describe one connection, not the message (RFC 9110 §7.6.1),
-// besides Connection itself. Upgrade leaves a response only when its
-// Connection header names it (a 426 keeps the Upgrade it must send).
-const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
-const RESPONSE_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer'];
+// besides Connection itself and Keep-Alive, which a response gets anew.
+// Upgrade leaves a response only when its Connection header names it (a
+// 426 keeps the Upgrade it must send).
+const REQUEST_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+const RESPONSE_HOP_BY_HOP = ['proxy-connection', 'te', 'trailer'];
 
 interface ForwardState {
   hooks: ForwardHooks;
@@ -51,21 +52,42 @@ interface ForwardState {
 const kState = Symbol('gatewatch.forward');
 type StatefulRequest = IncomingMessage & { [kState]?: ForwardState };
 
-// Runs twice per exchange: it deletes only the headers present (a delete
-// makes V8 rebuild the object) and skips parsing the usual `Connection:
-// keep-alive` or `close`, which name no header.
-function stripHopByHop(headers: IncomingMessage['headers'], fixed: readonly string[]): void {
+// These run on every exchange: they delete only the headers present (a
+// delete makes V8 rebuild the object) and skip parsing the usual
+// `Connection: keep-alive` or `close`, which name no header.
+function deleteNamedByConnection(headers: IncomingMessage['headers']): void {
   const listed = headers.connection;
-  if (listed !== undefined) {
-    if (listed !== 'keep-alive' && listed !== 'close') {
-      for (const name of listed.split(',')) {
-        const n = name.trim().toLowerCase();
-        if (n !== '' && n !== 'close' && n !== 'keep-alive') delete headers[n];
-      }
-    }
-    delete headers.connection;
+  if (listed === undefined || listed === 'keep-alive' || listed === 'close') return;
+  for (const name of listed.split(',')) {
+    const n = name.trim().toLowerCase();
+    if (n !== '' && n !== 'close' && n !== 'keep-alive' && n !== 'connection') delete headers[n];
   }
-  for (const name of fixed) if (headers[name] !== undefined) delete headers[name];
+}
+
+function stripRequestHopByHop(headers: IncomingMessage['headers']): void {
+  deleteNamedByConnection(headers);
+  if (headers.connection !== undefined) delete headers.connection;
+  for (const name of REQUEST_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+}
+
+/**
+ * The upstream's Connection and Keep-Alive are about gatewatch's connection
+ * to it: an upstream closing its side must not close the client's. http-proxy
+ * copies a Connection header it finds to the client, so the response's says
+ * what this server does with the client's connection (for HTTP/1.0 clients
+ * http-proxy sets it itself); overwritten rather than deleted, so the object
+ * keeps its shape.
+ */
+function setResponseHopByHop(headers: IncomingMessage['headers'], keepAliveHint: string | undefined): void {
+  deleteNamedByConnection(headers);
+  for (const name of RESPONSE_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  if (keepAliveHint === undefined) {
+    headers.connection = 'close';
+    if (headers['keep-alive'] !== undefined) delete headers['keep-alive'];
+  } else {
+    headers.connection = 'keep-alive';
+    headers['keep-alive'] = keepAliveHint;
+  }
 }
 
 const STATUS_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, number> = {
@@ -155,17 +177,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const state = (req as StatefulRequest)[kState];
     if (!state) return;
     if (state.connectTimer) clearTimeout(state.connectTimer);
-    // The upstream's Connection and Keep-Alive are about gatewatch's connection to it: an upstream
-    // closing its side must not close the client's. http-proxy copies a Connection header it finds,
-    // so the one the client gets says what this server will do with the client's connection
-    // (for HTTP/1.0 clients http-proxy sets it itself).
-    stripHopByHop(proxyRes.headers, RESPONSE_HOP_BY_HOP);
-    if (res.shouldKeepAlive && req.httpVersion !== '1.0') {
-      proxyRes.headers.connection = 'keep-alive';
-      proxyRes.headers['keep-alive'] = keepAliveHint;
-    } else {
-      proxyRes.headers.connection = 'close';
-    }
+    setResponseHopByHop(proxyRes.headers, res.shouldKeepAlive && req.httpVersion !== '1.0' ? keepAliveHint : undefined);
     // A reset in the middle of the body: without this listener the error would be unhandled.
     proxyRes.on('error', () => settle(req as StatefulRequest, res, 'reset'));
     proxyRes.on('aborted', () => settle(req as StatefulRequest, res, 'reset'));
@@ -211,7 +223,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const r = req as StatefulRequest;
       const state: ForwardState = { hooks, done: false };
       r[kState] = state;
-      stripHopByHop(req.headers, HOP_BY_HOP);
+      stripRequestHopByHop(req.headers);
+      // Node's server has already answered `Expect: 100-continue` (any other expectation got 417),
+      // so the body is on its way. Passed on, it would also make http-proxy skip its proxyReq
+      // event, and with it the upstream timeout and the clean-up when the client leaves.
+      if (req.headers.expect !== undefined) delete req.headers.expect;
       req.url = match.forwardPath;
       // The client went away before the response completed: free the upstream side too.
       res.once('close', () => {

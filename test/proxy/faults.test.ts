@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { send, sleep, startUpstream } from '../helpers/servers.js';
+import { readBody, send, sleep, startUpstream } from '../helpers/servers.js';
 import { startTestProxy } from './harness.js';
 
 test('an unreachable upstream gives 502 with a small JSON error', async () => {
@@ -36,6 +36,74 @@ test('an upstream that never answers gives 504 after the upstream timeout', asyn
     assert.equal(reply.status, 504);
     assert.equal(JSON.parse(reply.body.toString()).error.code, 'timeout');
     assert.ok(Date.now() - started < 2000);
+    await proxy.nextCapture();
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+// curl and many HTTP clients send `Expect: 100-continue` before a large
+// body. http-proxy skips its proxyReq hook for such requests, which is where
+// the upstream timeout and the clean-up on a client abort are set up.
+function postWithExpect(url: string, onResponse: (res: IncomingMessage) => void = () => undefined): ClientRequest {
+  const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(2048) }] }));
+  const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length, expect: '100-continue' } }, onResponse);
+  req.on('continue', () => req.end(body));
+  return req;
+}
+
+test('Expect: 100-continue: the body goes through, and an upstream that never answers gives 504 after the upstream timeout', async () => {
+  const upstream = await startUpstream(async (req, res) => {
+    const body = await readBody(req);
+    if (req.url === '/echo') return void res.end(JSON.stringify({ length: body.length, expect: req.headers.expect ?? null }));
+  });
+  const proxy = await startTestProxy(upstream.url, { upstreamTimeoutMs: 300 });
+  try {
+    const echo = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = postWithExpect(`${proxy.url}/echo`, (res) => readBody(res).then((b) => resolve({ status: res.statusCode!, body: b.toString() }), reject));
+      req.on('error', reject);
+    });
+    assert.equal(echo.status, 200);
+    const seen = JSON.parse(echo.body) as { length: number; expect: string | null };
+    assert.ok(seen.length > 2048);
+    assert.equal(seen.expect, null, 'the expectation was met by gatewatch, not passed on');
+    await proxy.nextCapture();
+
+    const started = Date.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = postWithExpect(`${proxy.url}/slow`, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.setTimeout(5000, () => req.destroy(new Error('no answer from gatewatch within 5 s')));
+    });
+    assert.equal(status, 504);
+    assert.ok(Date.now() - started < 3000);
+    await proxy.nextCapture();
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+test('Expect: 100-continue: a client that leaves releases the upstream request', async () => {
+  let upstreamSawClose!: () => void;
+  const closedUpstream = new Promise<void>((r) => (upstreamSawClose = r));
+  const upstream = await startUpstream((req, res) => {
+    res.on('close', () => upstreamSawClose());
+    req.resume();
+  });
+  const proxy = await startTestProxy(upstream.url);
+  try {
+    const req = postWithExpect(`${proxy.url}/stuck`);
+    req.on('error', () => undefined);
+    await new Promise<void>((resolve) => req.on('finish', () => resolve()));
+    await sleep(100);
+    req.destroy();
+    const released = await Promise.race([closedUpstream.then(() => true), sleep(2000).then(() => false)]);
+    assert.ok(released, 'upstream request was not released');
     await proxy.nextCapture();
   } finally {
     await proxy.close();
