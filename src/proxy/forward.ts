@@ -16,6 +16,8 @@ export interface ForwardHooks {
   onResponse(proxyRes: IncomingMessage): void;
   /** Forwarding failed; when the client can still be answered, the forwarder has answered it. */
   onFailure(reason: ForwardFailure): void;
+  /** The client's response closed: finished, failed or abandoned by the client. Called once, last. */
+  onClose(): void;
 }
 
 export interface ForwarderOptions {
@@ -41,16 +43,57 @@ export interface Forwarder {
 const REQUEST_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
 const RESPONSE_HOP_BY_HOP = ['proxy-connection', 'te', 'trailer'];
 
-interface ForwardState {
-  hooks: ForwardHooks;
-  proxyReq?: ClientRequest;
-  failure?: ForwardFailure;
-  connectTimer?: NodeJS.Timeout;
-  done: boolean;
+// One exchange's forwarding state. It rides on the client request, the
+// upstream request and the upstream response (the client response finds it
+// through `res.req`), so the listeners below are shared functions that find
+// it from `this`, not closures made per request.
+class Forwarding {
+  proxyReq: ClientRequest | undefined = undefined;
+  failure: ForwardFailure | undefined = undefined;
+  connectTimer: NodeJS.Timeout | undefined = undefined;
+  done = false;
+  constructor(
+    readonly res: ServerResponse,
+    readonly hooks: ForwardHooks,
+  ) {}
+
+  settle(reason: ForwardFailure): void {
+    if (this.done) return;
+    this.done = true;
+    this.failure ??= reason;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.proxyReq?.destroy();
+    if (this.failure !== 'client_aborted') respondWithFailure(this.res, this.failure);
+    this.hooks.onFailure(this.failure);
+  }
 }
 
-const kState = Symbol('gatewatch.forward');
-type StatefulRequest = IncomingMessage & { [kState]?: ForwardState };
+const kForwarding = Symbol('gatewatch.forwarding');
+type Carrier = { [kForwarding]?: Forwarding };
+const forwardingOf = (message: IncomingMessage | ClientRequest | undefined): Forwarding | undefined => (message as Carrier | undefined)?.[kForwarding];
+
+// The client's response closed. Unfinished, the client went away first: free the upstream side too.
+function onClientClose(this: ServerResponse): void {
+  const f = forwardingOf(this.req);
+  if (!f) return;
+  if (f.connectTimer) clearTimeout(f.connectTimer);
+  if (!this.writableFinished) f.settle('client_aborted');
+  else f.done = true;
+  f.hooks.onClose();
+}
+
+function onUpstreamTimeout(this: ClientRequest): void {
+  const f = forwardingOf(this);
+  if (!f) return;
+  f.failure ??= 'timeout';
+  this.destroy();
+}
+
+// A reset in the middle of the upstream's body (Node emits 'aborted' and then this error); without
+// a listener the error would be unhandled.
+function onUpstreamBodyError(this: IncomingMessage): void {
+  forwardingOf(this)?.settle('reset');
+}
 
 // These run on every exchange: they delete only the headers present (a
 // delete makes V8 rebuild the object) and skip parsing the usual
@@ -135,64 +178,49 @@ function classify(err: NodeJS.ErrnoException): ForwardFailure {
   }
 }
 
-function settle(req: StatefulRequest, res: ServerResponse, reason: ForwardFailure): void {
-  const state = req[kState];
-  if (!state || state.done) return;
-  state.done = true;
-  state.failure ??= reason;
-  if (state.connectTimer) clearTimeout(state.connectTimer);
-  state.proxyReq?.destroy();
-  if (state.failure !== 'client_aborted') respondWithFailure(res, state.failure);
-  state.hooks.onFailure(state.failure);
-}
-
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: 256, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent({ ...agentOptions, rejectUnauthorized: opts.rejectUnauthorized });
   const keepAliveHint = `timeout=${Math.floor(opts.clientKeepAliveMs / 1000)}`;
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage) => {
-    const state = (req as StatefulRequest)[kState];
-    if (!state) return;
-    state.proxyReq = proxyReq;
+    const f = forwardingOf(req);
+    if (!f) return;
+    f.proxyReq = proxyReq;
+    (proxyReq as Carrier)[kForwarding] = f;
     if (opts.hostHeader !== null) proxyReq.setHeader('host', opts.hostHeader);
     const socket = proxyReq.socket;
     if (socket) {
       socket.setNoDelay(true);
       if (socket.connecting) {
-        state.connectTimer = setTimeout(() => {
-          state.failure = 'connect_timeout';
+        f.connectTimer = setTimeout(() => {
+          f.failure = 'connect_timeout';
           proxyReq.destroy();
         }, opts.connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(state.connectTimer));
+        socket.once('connect', () => clearTimeout(f.connectTimer));
       }
     }
-    proxyReq.setTimeout(opts.upstreamTimeoutMs, () => {
-      state.failure ??= 'timeout';
-      proxyReq.destroy();
-    });
+    proxyReq.setTimeout(opts.upstreamTimeoutMs, onUpstreamTimeout);
   };
 
   const onProxyRes = (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
-    const state = (req as StatefulRequest)[kState];
-    if (!state) return;
-    if (state.connectTimer) clearTimeout(state.connectTimer);
+    const f = forwardingOf(req);
+    if (!f) return;
+    if (f.connectTimer) clearTimeout(f.connectTimer);
     setResponseHopByHop(proxyRes.headers, res.shouldKeepAlive && req.httpVersion !== '1.0' ? keepAliveHint : undefined);
-    // A reset in the middle of the body: without this listener the error would be unhandled.
-    proxyRes.on('error', () => settle(req as StatefulRequest, res, 'reset'));
-    proxyRes.on('aborted', () => settle(req as StatefulRequest, res, 'reset'));
-    state.hooks.onResponse(proxyRes);
+    (proxyRes as Carrier)[kForwarding] = f;
+    proxyRes.on('error', onUpstreamBodyError);
+    f.hooks.onResponse(proxyRes);
   };
 
   // http-proxy calls this for errors of both the upstream request and the client request.
-  const onError = (err: Error, req: IncomingMessage, res: ServerResponse | unknown) => {
-    const r = req as StatefulRequest;
-    const state = r[kState];
-    if (!state) return;
-    if (r.socket.destroyed && !state.failure) state.failure = 'client_aborted';
-    settle(r, res as ServerResponse, classify(err as NodeJS.ErrnoException));
+  const onError = (err: Error, req: IncomingMessage) => {
+    const f = forwardingOf(req);
+    if (!f) return;
+    if (req.socket.destroyed && !f.failure) f.failure = 'client_aborted';
+    f.settle(classify(err as NodeJS.ErrnoException));
   };
-  const onClientReset = (_err: Error, req: IncomingMessage, res: ServerResponse) => settle(req as StatefulRequest, res, 'client_aborted');
+  const onClientReset = (_err: Error, req: IncomingMessage) => forwardingOf(req)?.settle('client_aborted');
 
   // One http-proxy server per route, its options fixed: a request then
   // passes none of its own, which spares http-proxy copying the options and
@@ -220,21 +248,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   return {
     forward(req, res, match, hooks) {
-      const r = req as StatefulRequest;
-      const state: ForwardState = { hooks, done: false };
-      r[kState] = state;
+      (req as Carrier)[kForwarding] = new Forwarding(res, hooks);
       stripRequestHopByHop(req.headers);
       // Node's server has already answered `Expect: 100-continue` (any other expectation got 417),
       // so the body is on its way. Passed on, it would also make http-proxy skip its proxyReq
       // event, and with it the upstream timeout and the clean-up when the client leaves.
       if (req.headers.expect !== undefined) delete req.headers.expect;
       req.url = match.forwardPath;
-      // The client went away before the response completed: free the upstream side too.
-      res.once('close', () => {
-        if (state.connectTimer) clearTimeout(state.connectTimer);
-        if (!res.writableFinished) settle(r, res, 'client_aborted');
-        else state.done = true;
-      });
+      res.on('close', onClientClose); // emitted once
       proxyFor(match.route).web(req, res);
     },
     close() {

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { listen } from '../net/listen.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createBodyGc } from './body-gc.js';
-import { createForwarder, type ForwarderOptions } from './forward.js';
+import { createForwarder, type ForwardFailure, type ForwarderOptions, type ForwardHooks } from './forward.js';
 import type { Route, RouteTable } from './routes.js';
 import { CaptureBuffer } from './tap.js';
 import { createWebSocketRelay, type WebSocketRelayOptions } from './websocket.js';
@@ -46,7 +46,16 @@ export interface ProxyServer {
 // in the middle of their next request.
 const CLIENT_KEEP_ALIVE_MS = 61_000;
 
-class InFlight {
+/** What every exchange of one server shares: its in-flight records point here instead of closing over it. */
+interface ExchangeContext {
+  readonly maxResponseBytes: number;
+  readonly countChunk: (chunk: Buffer) => void;
+  readonly onFailure: (ex: InFlight, reason: ForwardFailure) => void;
+  readonly onClose: (ex: InFlight) => void;
+}
+
+/** One exchange in flight; the forwarder's hooks, as methods. */
+class InFlight implements ForwardHooks {
   readonly start = Date.now();
   readonly startHr = performance.now();
   /** Undefined when inspection would not take the exchange: its bodies are then not captured. */
@@ -56,12 +65,38 @@ class InFlight {
   firstByte: number | undefined;
   responseHeaders: IncomingMessage['headers'] = {};
   constructor(
+    private readonly context: ExchangeContext,
     readonly req: IncomingMessage,
     readonly url: string,
     readonly route: Route,
     maxRequestBytes: number | undefined,
   ) {
     this.requestTap = maxRequestBytes === undefined ? undefined : new CaptureBuffer(maxRequestBytes);
+  }
+
+  onResponse(proxyRes: IncomingMessage): void {
+    this.status = proxyRes.statusCode ?? 0;
+    this.firstByte = Date.now();
+    this.responseHeaders = proxyRes.headers;
+    const countChunk = this.context.countChunk;
+    if (this.requestTap === undefined) {
+      proxyRes.on('data', countChunk);
+      return;
+    }
+    const tap = new CaptureBuffer(this.context.maxResponseBytes);
+    this.responseTap = tap;
+    proxyRes.on('data', (chunk: Buffer) => {
+      countChunk(chunk);
+      tap.push(chunk);
+    });
+  }
+
+  onFailure(reason: ForwardFailure): void {
+    this.context.onFailure(this, reason);
+  }
+
+  onClose(): void {
+    this.context.onClose(this);
   }
 }
 
@@ -93,7 +128,6 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     return s;
   };
 
-  const countChunk = (chunk: Buffer) => bodyGc.note(chunk.length);
   const admits = opts.admits ?? (() => true);
   const onSkipped = opts.onSkipped ?? (() => undefined);
 
@@ -127,49 +161,37 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     opts.onCaptured(captured);
   };
 
+  const context: ExchangeContext = {
+    maxResponseBytes: opts.maxResponseBytes,
+    countChunk: (chunk) => bodyGc.note(chunk.length),
+    onFailure(ex, reason) {
+      if (reason === 'client_aborted') return;
+      metrics.upstreamErrors.add(1, { route: metrics.routeLabel.limit(ex.route.name), reason });
+      logger.warn({ route: ex.route.name, reason, method: ex.req.method }, 'upstream request failed');
+    },
+    // 'close' comes once, whether the response finished, failed or the client left.
+    onClose(ex) {
+      httpConnections.add(-1);
+      finish(ex);
+    },
+  };
+
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const match = routes.match(url);
-    const ex = new InFlight(req, url, match.route, admits() ? opts.maxRequestBytes : undefined);
+    const ex = new InFlight(context, req, url, match.route, admits() ? opts.maxRequestBytes : undefined);
     const requestTap = ex.requestTap;
     httpConnections.add(1);
     req.on(
       'data',
       requestTap === undefined
-        ? countChunk
+        ? context.countChunk
         : (chunk: Buffer) => {
-            bodyGc.note(chunk.length);
+            context.countChunk(chunk);
             requestTap.push(chunk);
           },
     );
-    // 'close' comes once, whether the response finished, failed or the client left.
-    res.once('close', () => {
-      httpConnections.add(-1);
-      finish(ex);
-    });
-    forwarder.forward(req, res, match, {
-      onResponse(proxyRes) {
-        ex.status = proxyRes.statusCode ?? 0;
-        ex.firstByte = Date.now();
-        ex.responseHeaders = proxyRes.headers;
-        if (ex.requestTap === undefined) {
-          proxyRes.on('data', countChunk);
-          return;
-        }
-        const tap = new CaptureBuffer(opts.maxResponseBytes);
-        ex.responseTap = tap;
-        proxyRes.on('data', (chunk: Buffer) => {
-          bodyGc.note(chunk.length);
-          tap.push(chunk);
-        });
-      },
-      onFailure(reason) {
-        if (reason !== 'client_aborted') {
-          metrics.upstreamErrors.add(1, { route: metrics.routeLabel.limit(match.route.name), reason });
-          logger.warn({ route: match.route.name, reason, method: req.method }, 'upstream request failed');
-        }
-      },
-    });
+    forwarder.forward(req, res, match, ex);
     seriesOf(match.route).added.record((performance.now() - ex.startHr) / 1000);
   });
 
