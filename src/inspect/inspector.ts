@@ -43,10 +43,11 @@ export interface Inspector {
    * Whether an exchange starting now would be taken. When it would not, the
    * proxy forwards it without capturing its bodies and reports it to
    * skipped() instead of submit(): nothing is copied for an exchange that
-   * would be dropped. Without it every exchange is captured.
+   * would be dropped. Without it every exchange is captured. A no is
+   * counted as a drop, with the reason that held then.
    */
   admits?(): boolean;
-  /** Counts an exchange forwarded without capture because admits() said no. */
+  /** Counts an exchange forwarded without capture because admits() said no, once it has finished. */
   skipped?(exchange: Pick<CapturedExchange, 'route' | 'status'>): void;
   /** Stops the inspection thread, if there is one. */
   close?(): Promise<void>;

@@ -150,19 +150,23 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
 
   const full = (bytes: number) => closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes;
   const admits = (bytes: number) => !full(bytes) && inFlight() < queueLimit;
-  const drop = (exchange: Pick<CapturedExchange, 'route' | 'status'>, bytes = 0) => {
-    (full(bytes) ? droppedQueueFull : droppedOverload).add(1);
-    countUninspected(exchange);
-  };
+  // The reason is the one that holds when the exchange is refused: by the time a skipped
+  // exchange finishes, the queue may have room again.
+  const countRefusal = (bytes: number) => (full(bytes) ? droppedQueueFull : droppedOverload).add(1);
 
   return {
     ready,
-    admits: () => admits(0),
-    skipped: (exchange) => drop(exchange),
+    admits() {
+      if (admits(0)) return true;
+      countRefusal(0);
+      return false;
+    },
+    skipped: countUninspected,
     submit(captured: CapturedExchange) {
       const bytes = capturedBytes(captured);
       if (!admits(bytes)) {
-        drop(captured, bytes);
+        countRefusal(bytes);
+        countUninspected(captured);
         return;
       }
       sizes.push(bytes);

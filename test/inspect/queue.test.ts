@@ -131,6 +131,35 @@ test('the worker inspector drops what exceeds its in-flight bound and counts it 
   }
 });
 
+test('an exchange refused while the queue was full counts as queue_full, even if the queue has room when it finishes', async () => {
+  const metrics = createMetrics();
+  const inspector = createWorkerInspector({
+    config: validateConfig({ inspection: { maxQueue: 2 } }),
+    fingerprintKey: Buffer.from('test-key'),
+    consumer: { submit() {} },
+    metrics,
+    logger: silentLogger(),
+  });
+  const chat = route('chat');
+  try {
+    await inspector.ready;
+    inspector.submit(captured('a', chat, 200));
+    inspector.submit(captured('b', chat, 200));
+    assert.equal(inspector.admits?.(), false, 'two in flight: the next exchange is refused');
+    assert.deepEqual(drops(metrics), [[{ reason: 'queue_full' }, 1]]);
+    assert.deepEqual(uninspected(metrics), [], 'its request is counted when it finishes');
+    await inspector.drain(5000);
+    assert.equal(inspector.pending, 0);
+    // It finishes after the worker caught up (overload is off: nothing may be counted as overload).
+    inspector.skipped?.({ route: chat, status: 200 });
+    assert.deepEqual(drops(metrics), [[{ reason: 'queue_full' }, 1]]);
+    assert.deepEqual(uninspected(metrics), [['chat', '200', 1]]);
+  } finally {
+    await inspector.close?.();
+    await metrics.shutdown();
+  }
+});
+
 test('while forwarding is busy, inspection yields: a shorter queue, and drops counted as overload', async () => {
   const metrics = createMetrics();
   const inspector = createWorkerInspector({
