@@ -45,6 +45,10 @@ const uninspected = (metrics: Metrics) =>
     .filter((s) => s.attributes.provider === 'uninspected')
     .map((s) => [s.attributes.route, s.attributes.status, s.state]);
 
+/** The real worker inspector with these inspection settings. */
+const workerInspector = (metrics: Metrics, inspection: Record<string, unknown>) =>
+  createWorkerInspector({ config: validateConfig({ inspection }), fingerprintKey: Buffer.from('test-key'), consumer: { submit() {} }, metrics, logger: silentLogger() });
+
 /** Local inspection whose one detector records each exchange and then waits until release(). */
 function blockedInspection(metrics: Metrics, maxQueue: number) {
   let release!: () => void;
@@ -101,13 +105,7 @@ test('a full queue drops exchanges and counts each one by route and status', asy
 
 test('the worker inspector drops what exceeds its in-flight bound and counts it the same way', async () => {
   const metrics = createMetrics();
-  const inspector = createWorkerInspector({
-    config: validateConfig({ inspection: { maxQueue: 2 } }),
-    fingerprintKey: Buffer.from('test-key'),
-    consumer: { submit() {} },
-    metrics,
-    logger: silentLogger(),
-  });
+  const inspector = workerInspector(metrics, { maxQueue: 2 });
   const chat = route('chat');
   const embed = route('embed');
   try {
@@ -133,13 +131,7 @@ test('the worker inspector drops what exceeds its in-flight bound and counts it 
 
 test('an exchange refused while the queue was full counts as queue_full, even if the queue has room when it finishes', async () => {
   const metrics = createMetrics();
-  const inspector = createWorkerInspector({
-    config: validateConfig({ inspection: { maxQueue: 2 } }),
-    fingerprintKey: Buffer.from('test-key'),
-    consumer: { submit() {} },
-    metrics,
-    logger: silentLogger(),
-  });
+  const inspector = workerInspector(metrics, { maxQueue: 2 });
   const chat = route('chat');
   try {
     await inspector.ready;
@@ -162,13 +154,7 @@ test('an exchange refused while the queue was full counts as queue_full, even if
 
 test('while forwarding is busy, inspection yields: a shorter queue, and drops counted as overload', async () => {
   const metrics = createMetrics();
-  const inspector = createWorkerInspector({
-    config: validateConfig({ inspection: { maxQueue: 100, overload: { enabled: true, busyAbove: 0.6, calmBelow: 0.3, windowMs: 100, maxQueue: 2 } } }),
-    fingerprintKey: Buffer.from('test-key'),
-    consumer: { submit() {} },
-    metrics,
-    logger: silentLogger(),
-  });
+  const inspector = workerInspector(metrics, { maxQueue: 100, overload: { enabled: true, busyAbove: 0.6, calmBelow: 0.3, windowMs: 100, maxQueue: 2 } });
   const chat = route('chat');
   const submitFive = (prefix: string) => {
     for (let i = 0; i < 5; i++) inspector.submit(captured(`${prefix}${i}`, chat, 200));
