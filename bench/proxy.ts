@@ -8,18 +8,21 @@ import { createInterface } from 'node:readline';
 import { RUN_ENV, RUN_NODE_FLAGS } from '../src/node-flags.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { numberFlag } from './flags.js';
+import { rawClosedLoop, rawRequest } from './raw-client.js';
 
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
 // [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
-// [--detectors off] [--overload on] [--cpu-prof DIR]
+// [--detectors off] [--overload on] [--client raw|http] [--cpu-prof DIR]
 // (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
 // inspection.niceness instead of the default; --detectors off: the proxy
 // core alone, tap and views with the credential, exfiltration and anomaly
 // families disabled; --overload on: inspection.overload enabled, inspection
-// yielding while the forwarding thread is busy; --cpu-prof: CPU profiles of
+// yielding while the forwarding thread is busy; --client: the closed loops'
+// load generator, raw sockets (default, bench/raw-client.ts) or Node's http
+// client as in the first fourteen sessions; --cpu-prof: CPU profiles of
 // gatewatch's threads are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc, and split into the main
@@ -45,8 +48,13 @@ if (detectorsAt >= 0 && !DETECTORS_OFF) throw new Error('--detectors takes off')
 const overloadAt = args.indexOf('--overload');
 const OVERLOAD = overloadAt >= 0 && args[overloadAt + 1] === 'on';
 if (overloadAt >= 0 && !OVERLOAD) throw new Error('--overload takes on');
+const clientAt = args.indexOf('--client');
+const RAW_CLIENT = clientAt < 0 || args[clientAt + 1] === 'raw';
+if (clientAt >= 0 && !['raw', 'http'].includes(args[clientAt + 1] ?? '')) throw new Error('--client takes raw or http');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
+
+const AUTHORIZATION = 'Bearer sk-bench-not-a-real-key-000000000000';
 
 interface Target {
   readonly name: string;
@@ -83,7 +91,7 @@ function once(agent: Agent, port: number, path: string, body: Buffer | undefined
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length, authorization: 'Bearer sk-bench-not-a-real-key-000000000000' } : {} },
+      { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length, authorization: AUTHORIZATION } : {} },
       (res) => {
         res.resume();
         res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
@@ -158,20 +166,33 @@ async function droppedFromInspection(admin: number): Promise<number> {
   return sum;
 }
 
-async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, observed?: Target): Promise<LoadResult> {
-  const pid = observed?.pid;
-  const cpuBefore = pid === undefined ? NO_SPLIT : cpuMicros(pid);
-  const droppedBefore = observed?.admin === undefined ? NaN : await droppedFromInspection(observed.admin);
+async function httpLatencies(port: number, body: Buffer | (() => Buffer), seconds: number): Promise<number[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
   const worker = async () => {
     while (Date.now() < deadline) latencies.push(await once(agent, port, '/v1/chat/completions', typeof body === 'function' ? body() : body));
   };
-  const started = Date.now();
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
+  return latencies;
+}
+
+async function rawLatencies(port: number, body: Buffer | (() => Buffer), seconds: number): Promise<number[]> {
+  const build = (b: Buffer) => rawRequest(port, '/v1/chat/completions', b, { authorization: AUTHORIZATION });
+  const fixed = typeof body === 'function' ? undefined : build(body);
+  const result = await rawClosedLoop(port, fixed ? () => fixed : () => build((body as () => Buffer)()), CONNECTIONS, seconds);
+  if (result.failures > 0) throw new Error(`${result.failures} requests to port ${port} failed`);
+  return result.latencies;
+}
+
+async function closedLoop(port: number, body: Buffer | (() => Buffer), seconds: number, observed?: Target): Promise<LoadResult> {
+  const pid = observed?.pid;
+  const cpuBefore = pid === undefined ? NO_SPLIT : cpuMicros(pid);
+  const droppedBefore = observed?.admin === undefined ? NaN : await droppedFromInspection(observed.admin);
+  const started = Date.now();
+  const latencies = RAW_CLIENT ? await rawLatencies(port, body, seconds) : await httpLatencies(port, body, seconds);
+  const elapsed = (Date.now() - started) / 1000;
   const cpuAfter = pid === undefined ? NO_SPLIT : cpuMicros(pid);
   const dropped = observed?.admin === undefined ? NaN : (await droppedFromInspection(observed.admin)) - droppedBefore;
   latencies.sort((a, b) => a - b);
