@@ -315,7 +315,7 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median)${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median), ${RAW_CLIENT ? 'raw-socket client' : "Node's http client"}${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
