@@ -148,24 +148,29 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
   };
   start();
 
-  const full = (bytes: number) => closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes;
-  const admits = (bytes: number) => !full(bytes) && inFlight() < queueLimit;
-  // The reason is the one that holds when the exchange is refused: by the time a skipped
-  // exchange finishes, the queue may have room again.
-  const countRefusal = (bytes: number) => (full(bytes) ? droppedQueueFull : droppedOverload).add(1);
+  /**
+   * Why an exchange of `bytes` would be refused now, as the drop counter of
+   * that reason; undefined when it would be taken. A refusal is counted
+   * then: by the time a skipped exchange finishes, the queue may have room.
+   */
+  const refusal = (bytes: number) => {
+    if (closed || inFlight() >= maxQueue || inFlightBytes + bytes > maxBytes) return droppedQueueFull;
+    return inFlight() >= queueLimit ? droppedOverload : undefined;
+  };
 
   return {
     ready,
     admits() {
-      if (admits(0)) return true;
-      countRefusal(0);
-      return false;
+      const refused = refusal(0);
+      refused?.add(1);
+      return refused === undefined;
     },
     skipped: countUninspected,
     submit(captured: CapturedExchange) {
       const bytes = capturedBytes(captured);
-      if (!admits(bytes)) {
-        countRefusal(bytes);
+      const refused = refusal(bytes);
+      if (refused) {
+        refused.add(1);
         countUninspected(captured);
         return;
       }
