@@ -74,21 +74,27 @@ class InFlight implements ForwardHooks {
     this.requestTap = maxRequestBytes === undefined ? undefined : new CaptureBuffer(maxRequestBytes);
   }
 
+  /** Counts each body chunk of `body` and, when there is a tap, keeps it there. */
+  watchBody(body: IncomingMessage, tap: CaptureBuffer | undefined): void {
+    const countChunk = this.context.countChunk;
+    body.on(
+      'data',
+      tap === undefined
+        ? countChunk
+        : (chunk: Buffer) => {
+            countChunk(chunk);
+            tap.push(chunk);
+          },
+    );
+  }
+
   onResponse(proxyRes: IncomingMessage): void {
     this.status = proxyRes.statusCode ?? 0;
     this.firstByte = Date.now();
     this.responseHeaders = proxyRes.headers;
-    const countChunk = this.context.countChunk;
-    if (this.requestTap === undefined) {
-      proxyRes.on('data', countChunk);
-      return;
-    }
-    const tap = new CaptureBuffer(this.context.maxResponseBytes);
-    this.responseTap = tap;
-    proxyRes.on('data', (chunk: Buffer) => {
-      countChunk(chunk);
-      tap.push(chunk);
-    });
+    // Captured only when the request is.
+    if (this.requestTap !== undefined) this.responseTap = new CaptureBuffer(this.context.maxResponseBytes);
+    this.watchBody(proxyRes, this.responseTap);
   }
 
   onFailure(reason: ForwardFailure): void {
@@ -180,17 +186,8 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     const url = req.url ?? '/';
     const match = routes.match(url);
     const ex = new InFlight(context, req, url, match.route, admits() ? opts.maxRequestBytes : undefined);
-    const requestTap = ex.requestTap;
     httpConnections.add(1);
-    req.on(
-      'data',
-      requestTap === undefined
-        ? context.countChunk
-        : (chunk: Buffer) => {
-            context.countChunk(chunk);
-            requestTap.push(chunk);
-          },
-    );
+    ex.watchBody(req, ex.requestTap);
     forwarder.forward(req, res, match, ex);
     seriesOf(match.route).added.record((performance.now() - ex.startHr) / 1000);
   });
