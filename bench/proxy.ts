@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RUN_ENV, RUN_NODE_FLAGS } from '../src/node-flags.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { numberFlag } from './flags.js';
@@ -28,6 +29,9 @@ import { rawClosedLoop, rawRequest } from './raw-client.js';
 // per request (all its threads, from /proc, and split into the main
 // thread, the inspection worker and the rest): on a shared machine it moves
 // less from run to run than throughput, and it shows what inspection costs.
+// Before the alerts phase it waits for inspection to clear the backlog the
+// closed loops left (gatewatch_inspection_queue_depth back to 0) and prints
+// how long that took; each of that phase's loops then starts caught up.
 
 const args = process.argv.slice(2);
 const SECONDS = numberFlag(args, 'seconds', 2);
@@ -158,12 +162,27 @@ function cpuMicros(pid: number): CpuSplit {
   return split;
 }
 
-/** gatewatch_inspection_dropped_total summed over its reasons, from the admin listener. */
-async function droppedFromInspection(admin: number): Promise<number> {
+/** A metric family summed over its series (all labels), from gatewatch's admin listener. */
+async function scrapedSum(admin: number, family: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('gatewatch_inspection_dropped_total')) sum += Number(line.split(' ').pop());
+  for (const line of text.split('\n')) if (line.startsWith(`${family} `) || line.startsWith(`${family}{`)) sum += Number(line.split(' ').pop());
   return sum;
+}
+
+const droppedFromInspection = (admin: number) => scrapedSum(admin, 'gatewatch_inspection_dropped_total');
+
+/**
+ * Waits until gatewatch has inspected everything it captured
+ * (gatewatch_inspection_queue_depth back to 0): the seconds that took.
+ */
+async function inspectionCatchUp(admin: number, deadlineSeconds = 180): Promise<number> {
+  const started = performance.now();
+  while ((await scrapedSum(admin, 'gatewatch_inspection_queue_depth')) > 0) {
+    if (performance.now() - started > deadlineSeconds * 1000) throw new Error(`inspection still behind after ${deadlineSeconds} s`);
+    await sleep(50);
+  }
+  return (performance.now() - started) / 1000;
 }
 
 async function httpLatencies(port: number, body: Buffer | (() => Buffer), seconds: number): Promise<number[]> {
@@ -365,8 +384,13 @@ async function main(): Promise<void> {
     };
     const quiet: LoadResult[] = [];
     const firing: LoadResult[] = [];
+    // Each loop starts with inspection caught up, so neither inherits the other's backlog.
+    const caughtUp = async () => (gw.admin === undefined ? 0 : await inspectionCatchUp(gw.admin));
+    out(`\nInspection backlog left by the closed loops: gatewatch_inspection_queue_depth back to 0 after ${fmt(await caughtUp(), 1)} s`);
     for (let r = 0; r < ROUNDS; r++) {
+      await caughtUp();
       quiet.push(await closedLoop(gw.port, prompt(4 * 1024), SECONDS, targets[2]));
+      await caughtUp();
       firing.push(await closedLoop(gw.port, leaking, SECONDS, targets[2]));
     }
     const q = median(quiet.map((x) => x.rps));

@@ -27,6 +27,12 @@ export interface InspectorOptions extends AssembleOptions {
   readonly onInspected?: () => void;
   /** Paces inspection work (CPU budget); by default every exchange runs at once. */
   readonly pacer?: CpuPacer;
+  /**
+   * Whether this queue reports gatewatch_inspection_queue_depth (default true).
+   * The inspection worker's does not: the proxy's side counts what it has
+   * posted and not yet heard back about, which includes this queue.
+   */
+  readonly countsQueueDepth?: boolean;
 }
 
 export interface Inspector {
@@ -66,6 +72,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
   const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
   const droppedOverload = metrics.inspectionDropped.bind({ reason: 'overload' });
   const countUninspected = uninspectedCounter(metrics);
+  const depth = opts.countsQueueDepth === false ? undefined : metrics.inspectionQueueDepth.bind({});
 
   const countRequest = (ex: Exchange) => {
     const attrs = {
@@ -111,6 +118,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
       queuedBytes -= capturedBytes(captured);
       if (opts.pacer) await opts.pacer.run(() => inspectOne(captured));
       else await inspectOne(captured);
+      depth?.add(-1);
       opts.onInspected?.();
       await yieldToIo();
     }
@@ -130,6 +138,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
       }
       queue.push(captured);
       queuedBytes += bytes;
+      depth?.add(1);
       if (!running) {
         running = true;
         setImmediate(() => void loop());
@@ -157,6 +166,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
         countUninspected(c);
       }
       droppedOverload.add(excess);
+      depth?.add(-excess);
       return excess;
     },
   };

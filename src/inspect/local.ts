@@ -19,7 +19,7 @@ export interface LocalInspection {
   closeState(): Promise<void>;
 }
 
-export interface LocalInspectionOptions extends Pick<InspectorOptions, 'consumer' | 'maxQueue' | 'maxQueueBytes' | 'now' | 'onInspected' | 'pacer'> {
+export interface LocalInspectionOptions extends Pick<InspectorOptions, 'consumer' | 'maxQueue' | 'maxQueueBytes' | 'now' | 'onInspected' | 'pacer' | 'countsQueueDepth'> {
   readonly fingerprintKey: Buffer;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -45,6 +45,7 @@ export function createLocalInspection(config: Config, opts: LocalInspectionOptio
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.onInspected ? { onInspected: opts.onInspected } : {}),
     ...(opts.pacer ? { pacer: opts.pacer } : {}),
+    ...(opts.countsQueueDepth !== undefined ? { countsQueueDepth: opts.countsQueueDepth } : {}),
   });
   return { inspector, detectorCount: detectors.length, closeState: () => store.close() };
 }

@@ -44,6 +44,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
   const droppedQueueFull = metrics.inspectionDropped.bind({ reason: 'queue_full' });
   const droppedOverload = metrics.inspectionDropped.bind({ reason: 'overload' });
   const countUninspected = uninspectedCounter(metrics);
+  const queueDepth = metrics.inspectionQueueDepth.bind({});
   const maxBytes = config.inspection.maxQueueBytes;
   // Bytes are tracked per exchange in submission order; the worker inspects in order.
   const sizes: number[] = [];
@@ -101,7 +102,9 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
   };
   const inFlight = () => sizes.length - sizesHead;
   const completed = (count: number) => {
+    const before = sizesHead;
     for (let i = 0; i < count && sizesHead < sizes.length; i++) inFlightBytes -= sizes[sizesHead++]!;
+    queueDepth.add(before - sizesHead);
     if (sizesHead > 4096 && sizesHead * 2 > sizes.length) {
       sizes.splice(0, sizesHead);
       sizesHead = 0;
@@ -176,6 +179,7 @@ export function createWorkerInspector(opts: WorkerInspectorOptions): Inspector &
       }
       sizes.push(bytes);
       inFlightBytes += bytes;
+      queueDepth.add(1);
       batch.push(toWire(captured));
       if (batch.length >= BATCH_MAX) postBatch();
       else if (batch.length === 1) (batchTimer = setTimeout(postBatch, BATCH_DELAY_MS)).unref();

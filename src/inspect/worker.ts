@@ -35,6 +35,7 @@ const { inspector, detectorCount, closeState } = createLocalInspection(config, {
   // The main thread bounds what is in flight; the worker takes all it is sent.
   maxQueue: Number.MAX_SAFE_INTEGER,
   maxQueueBytes: Number.MAX_SAFE_INTEGER,
+  countsQueueDepth: false,
   pacer,
   metrics,
   logger,

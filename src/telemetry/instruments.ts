@@ -22,6 +22,10 @@ export function createInstruments(): Pick<Metrics, InstrumentName> {
     upstreamErrors: new AggregatedCounter('gatewatch_upstream_errors', 'Requests the upstream could not answer, by reason'),
     bytesInspected: new AggregatedCounter('gatewatch_inspected_bytes', 'Bytes captured for inspection'),
     inspectionPartial: new AggregatedCounter('gatewatch_inspection_partial', 'Exchanges inspected only in part (capture cap or decode limit)'),
+    inspectionQueueDepth: new AggregatedUpDownCounter(
+      'gatewatch_inspection_queue_depth',
+      'Exchanges captured and not yet inspected (waiting or being inspected): while it stays up, inspection runs behind traffic and alerts come late',
+    ),
     inspectionDropped: new AggregatedCounter('gatewatch_inspection_dropped', 'Exchanges not inspected at all: queue full, forwarding busy (overload) or lost with a restarted worker'),
     detectorRuns: new AggregatedCounter('gatewatch_detector_runs', 'Detector runs by outcome (ok|error|timeout)'),
     detectorDuration: seconds('gatewatch_detector_duration', 'Time a detector spent on one exchange'),

@@ -26,6 +26,7 @@ export interface Metrics {
   readonly upstreamErrors: AggregatedCounter; // route, reason
   readonly bytesInspected: AggregatedCounter; // direction=request|response|websocket
   readonly inspectionPartial: AggregatedCounter; // direction, reason=cap|decode_limit|decode_error
+  readonly inspectionQueueDepth: AggregatedUpDownCounter; // no labels
   readonly inspectionDropped: AggregatedCounter; // reason=queue_full|overload|worker_restart
   readonly detectorRuns: AggregatedCounter; // detector, outcome=ok|error|timeout
   readonly detectorDuration: AggregatedHistogram; // detector (seconds)

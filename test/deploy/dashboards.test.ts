@@ -64,9 +64,9 @@ describe('dashboards (static)', () => {
     }
   });
 
-  test('sidecar health shows inspection dropped/partial, sink queues and drops, state backend', () => {
+  test('sidecar health shows inspection dropped/partial/queue depth, sink queues and drops, state backend', () => {
     const health = queries.filter((q) => q.dashboard === 'sidecar-health.json').flatMap((q) => metricFamilies(q.expr));
-    for (const m of ['gatewatch_inspection_dropped_total', 'gatewatch_inspection_partial_total', 'gatewatch_sink_queue_depth', 'gatewatch_sink_alerts_total', 'gatewatch_state_backend', 'gatewatch_state_errors_total']) {
+    for (const m of ['gatewatch_inspection_dropped_total', 'gatewatch_inspection_partial_total', 'gatewatch_inspection_queue_depth', 'gatewatch_sink_queue_depth', 'gatewatch_sink_alerts_total', 'gatewatch_state_backend', 'gatewatch_state_errors_total']) {
       assert.ok(health.includes(m), m);
     }
   });

@@ -45,6 +45,9 @@ const uninspected = (metrics: Metrics) =>
     .filter((s) => s.attributes.provider === 'uninspected')
     .map((s) => [s.attributes.route, s.attributes.status, s.state]);
 
+/** gatewatch_inspection_queue_depth as it stands. */
+const queueDepth = (metrics: Metrics) => metrics.inspectionQueueDepth.series().reduce((sum, s) => sum + s.state, 0);
+
 /** The real worker inspector with these inspection settings. */
 const workerInspector = (metrics: Metrics, inspection: Record<string, unknown>) =>
   createWorkerInspector({ config: validateConfig({ inspection }), fingerprintKey: Buffer.from('test-key'), consumer: { submit() {} }, metrics, logger: silentLogger() });
@@ -210,6 +213,56 @@ test('shedding keeps the first exchanges waiting and drops the rest, counted as 
   } finally {
     release();
     await closeState();
+    await metrics.shutdown();
+  }
+});
+
+test('the queue depth counts an exchange from its capture until it is inspected or shed', async () => {
+  const metrics = createMetrics();
+  const { inspector, closeState, seen, release } = blockedInspection(metrics, 10);
+  const chat = route('chat');
+  try {
+    assert.equal(queueDepth(metrics), 0);
+    for (const id of ['a', 'b', 'c', 'd']) inspector.submit(captured(id, chat, 200));
+    assert.equal(queueDepth(metrics), 4);
+    while (seen.length === 0) await sleep(1);
+    assert.equal(queueDepth(metrics), 4, "'a' is being inspected: it still counts");
+    assert.equal(inspector.shed?.(1), 2);
+    assert.equal(queueDepth(metrics), 2, "'a' in inspection and 'b' waiting");
+    release();
+    await inspector.drain(5000);
+    assert.deepEqual(seen, ['a', 'b']);
+    assert.equal(queueDepth(metrics), 0);
+  } finally {
+    release();
+    await closeState();
+    await metrics.shutdown();
+  }
+});
+
+test('the worker inspector counts the queue depth on the proxy side, once, until the worker reports the exchanges done', async () => {
+  const metrics = createMetrics();
+  const inspector = workerInspector(metrics, { maxQueue: 1000, maxCpuShare: 1 });
+  const chat = route('chat');
+  try {
+    await inspector.ready;
+    for (let i = 0; i < 400; i++) inspector.submit(captured(`x${i}`, chat, 200));
+    assert.equal(queueDepth(metrics), 400, 'counted as posted');
+    // The worker reports what it has done, and ships its own metrics, every 100 ms: were it to count
+    // its queue too, the depth would rise above what was posted while it works through them.
+    let highest = 0;
+    const drained = inspector.drain(10_000);
+    let done = false;
+    void drained.then(() => (done = true));
+    while (!done) {
+      highest = Math.max(highest, queueDepth(metrics));
+      await sleep(2);
+    }
+    assert.equal(inspector.pending, 0);
+    assert.equal(highest, 400);
+    assert.equal(queueDepth(metrics), 0);
+  } finally {
+    await inspector.close?.();
     await metrics.shutdown();
   }
 });
