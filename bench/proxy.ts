@@ -14,9 +14,10 @@ import { rawClosedLoop, rawRequest } from './raw-client.js';
 // bench/proxy: direct upstream vs bare http-proxy vs gatewatch (tap, views and
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
-// [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
+// [--warmup N] [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
 // [--detectors off] [--overload on] [--client raw|http] [--cpu-prof DIR]
-// (--inspection: run gatewatch with inspection disabled or paced to SHARE of a
+// (--warmup: seconds of unmeasured load before each measured closed-loop
+// round, default 1; --inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
 // inspection.niceness instead of the default; --detectors off: the proxy
 // core alone, tap and views with the credential, exfiltration and anomaly
@@ -35,6 +36,7 @@ import { rawClosedLoop, rawRequest } from './raw-client.js';
 
 const args = process.argv.slice(2);
 const SECONDS = numberFlag(args, 'seconds', 2);
+const WARMUP = numberFlag(args, 'warmup', 1);
 const ROUNDS = numberFlag(args, 'rounds', 6);
 const CONNECTIONS = numberFlag(args, 'connections', 32);
 const FIXED_RATE = numberFlag(args, 'rate', 200);
@@ -334,7 +336,7 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median), ${RAW_CLIENT ? 'raw-socket client' : "Node's http client"}${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median) each after ${WARMUP}s unmeasured, ${RAW_CLIENT ? 'raw-socket client' : "Node's http client"}${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
   try {
     // First, on a fresh process: memory while a 100 MB body streams through.
     const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
@@ -345,6 +347,10 @@ async function main(): Promise<void> {
       const results = new Map<string, LoadResult[]>();
       for (let r = 0; r < ROUNDS; r++) {
         for (const t of targets) {
+          // Unmeasured, so each round measures the target already under load: for gatewatch, with its
+          // inspection queue as full and its overload state as sustained load leaves them, rather than
+          // as the other targets' rounds left them (drained, calm).
+          await closedLoop(t.port, body, WARMUP);
           const res = await closedLoop(t.port, body, SECONDS, t);
           results.set(t.name, [...(results.get(t.name) ?? []), res]);
         }
