@@ -73,10 +73,10 @@ type Carrier = { [kForwarding]?: Forwarding };
 const forwardingOf = (message: IncomingMessage | ClientRequest | undefined): Forwarding | undefined => (message as Carrier | undefined)?.[kForwarding];
 
 // The client's response closed. Unfinished, the client went away first: free the upstream side too.
+// Finished, the connect timer is already cleared: by the upstream's response or by settle().
 function onClientClose(this: ServerResponse): void {
   const f = forwardingOf(this.req);
   if (!f) return;
-  if (f.connectTimer) clearTimeout(f.connectTimer);
   if (!this.writableFinished) f.settle('client_aborted');
   else f.done = true;
   f.hooks.onClose();
