@@ -1,6 +1,6 @@
 import { classifyKey } from './detect/credentials/classify-key.js';
 import type { Fingerprinter } from './fingerprint.js';
-import { cidrContains, parseCidr, type Cidr } from './net/cidr.js';
+import { anyCidrContains, parseCidr, type Cidr } from './net/cidr.js';
 import type { Identity, KeySource } from './types.js';
 
 // Who sent a request, without keeping the key: the credential becomes its
@@ -53,7 +53,7 @@ function normalizeIp(ip: string): string {
 
 export function createIdentityResolver(opts: IdentityOptions): IdentityResolver {
   const trusted: Cidr[] = opts.trustedProxies.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== undefined);
-  const isTrusted = (ip: string) => trusted.some((c) => cidrContains(c, ip));
+  const isTrusted = (ip: string) => anyCidrContains(trusted, ip);
   const headerValue = (headers: Headers, names: readonly string[]) => {
     for (const name of names) {
       const v = first(headers[name])?.trim();
@@ -63,7 +63,7 @@ export function createIdentityResolver(opts: IdentityOptions): IdentityResolver 
   };
 
   // The client is the right-most X-Forwarded-For hop that is not a trusted proxy.
-  const clientIp = (headers: Headers, remote: string): string => {
+  const clientIpOf = (headers: Headers, remote: string): string => {
     let ip = remote;
     if (!isTrusted(ip)) return ip;
     const xff = headers['x-forwarded-for'];
@@ -77,19 +77,22 @@ export function createIdentityResolver(opts: IdentityOptions): IdentityResolver 
   };
 
   return {
+    // Object literals, not `{ ...base, key… }`: V8 (Node 20) adds each key
+    // after a leading spread in a runtime call, about 1 µs a key, and this
+    // runs for every inspected exchange.
     resolve(headers, query, remoteAddress) {
-      const remote = normalizeIp(remoteAddress ?? '');
+      const clientIp = clientIpOf(headers, normalizeIp(remoteAddress ?? ''));
+      const user = headerValue(headers, opts.userHeaders);
+      const team = headerValue(headers, opts.teamHeaders);
+      const userAgent = first(headers['user-agent'])?.slice(0, 512);
       const credential = findCredential(headers, query);
-      const base = {
-        clientIp: clientIp(headers, remote),
-        user: headerValue(headers, opts.userHeaders),
-        team: headerValue(headers, opts.teamHeaders),
-        userAgent: first(headers['user-agent'])?.slice(0, 512),
-      };
-      if (!credential) return base;
+      if (!credential) return { clientIp, user, team, userAgent };
       const { keyType, prefix } = classifyKey(credential.key);
       return {
-        ...base,
+        clientIp,
+        user,
+        team,
+        userAgent,
         keyFingerprint: opts.fingerprint(credential.key),
         keyType,
         keyPrefix: prefix,

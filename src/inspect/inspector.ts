@@ -74,17 +74,16 @@ export function createInspector(opts: InspectorOptions): Inspector {
   const countUninspected = uninspectedCounter(metrics);
   const depth = opts.countsQueueDepth === false ? undefined : metrics.inspectionQueueDepth.bind({});
 
+  // Each set of attributes written out: `{ ...attrs, type }` costs V8 (Node 20) a runtime call per added key.
   const countRequest = (ex: Exchange) => {
-    const attrs = {
-      route: metrics.routeLabel.limit(ex.route.name),
-      provider: ex.provider,
-      model: metrics.modelLabel.limit(ex.model),
-      status: String(ex.status),
-    };
-    metrics.requests.add(1, attrs);
+    const route = metrics.routeLabel.limit(ex.route.name);
+    const { provider } = ex;
+    const model = metrics.modelLabel.limit(ex.model);
+    const status = String(ex.status);
+    metrics.requests.add(1, { route, provider, model, status });
     const { promptTokens, completionTokens } = ex.usage;
-    if (promptTokens) metrics.tokens.add(promptTokens, { ...attrs, type: 'prompt' });
-    if (completionTokens) metrics.tokens.add(completionTokens, { ...attrs, type: 'completion' });
+    if (promptTokens) metrics.tokens.add(promptTokens, { route, provider, model, status, type: 'prompt' });
+    if (completionTokens) metrics.tokens.add(completionTokens, { route, provider, model, status, type: 'completion' });
   };
 
   const inspectOne = async (captured: CapturedExchange) => {

@@ -48,7 +48,18 @@ export function parseCidr(text: string): Cidr | undefined {
 
 export function cidrContains(cidr: Cidr, ip: string): boolean {
   const bytes = ipToBytes(ip);
-  if (!bytes || (bytes.length === 16) !== cidr.v6) return false;
+  return bytes !== undefined && bytesInCidr(cidr, bytes);
+}
+
+/** Whether any of `cidrs` contains `ip`, the address parsed once for all of them. */
+export function anyCidrContains(cidrs: readonly Cidr[], ip: string): boolean {
+  if (cidrs.length === 0) return false;
+  const bytes = ipToBytes(ip);
+  return bytes !== undefined && cidrs.some((c) => bytesInCidr(c, bytes));
+}
+
+function bytesInCidr(cidr: Cidr, bytes: Uint8Array): boolean {
+  if ((bytes.length === 16) !== cidr.v6) return false;
   let remaining = cidr.prefix;
   for (let i = 0; remaining > 0; i++, remaining -= 8) {
     const mask = remaining >= 8 ? 0xff : (0xff << (8 - remaining)) & 0xff;

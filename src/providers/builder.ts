@@ -56,10 +56,11 @@ export class ViewBuilder {
     const total =
       this.totalTokens ??
       (promptTokens !== undefined && completionTokens !== undefined ? promptTokens + completionTokens : undefined);
-    return {
-      ...(promptTokens !== undefined ? { promptTokens } : {}),
-      ...(completionTokens !== undefined ? { completionTokens } : {}),
-      ...(total !== undefined ? { totalTokens: total } : {}),
-    };
+    // Assigned, not spread in: a literal that starts with a spread costs V8 (Node 20) a runtime call per key.
+    const usage: { -readonly [K in keyof Usage]: Usage[K] } = {};
+    if (promptTokens !== undefined) usage.promptTokens = promptTokens;
+    if (completionTokens !== undefined) usage.completionTokens = completionTokens;
+    if (total !== undefined) usage.totalTokens = total;
+    return usage;
   }
 }

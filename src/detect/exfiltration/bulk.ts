@@ -1,6 +1,6 @@
 import type { DetectContext, Detector, Exchange, Finding, Role } from '../../types.js';
 import type { BulkConfig } from './config.js';
-import { countPii, emptyPiiCounts, totalPii, type PiiCounts } from './pii.js';
+import { countPii, totalPii, type PiiCounts } from './pii.js';
 
 // Bulk sensitive data pasted into a prompt: many e-mail addresses, phone
 // numbers, cards, IBANs, national ids or credentials in one request. Only
@@ -46,7 +46,8 @@ export function createBulkDetector(cfg: BulkConfig, countSecrets?: PartSecretCou
     id: BULK_DETECTOR_ID,
     category: 'exfiltration',
     detect(exchange: Exchange, _ctx: DetectContext): Finding[] {
-      const counts: BulkCounts = { ...emptyPiiCounts(), secrets: 0 };
+      // Written out: a literal that starts with a spread costs V8 (Node 20) a runtime call per added key.
+      const counts: BulkCounts = { emails: 0, phones: 0, cards: 0, ibans: 0, nationalIds: 0, secrets: 0 };
       let topPath: string | undefined;
       let topItems = 0;
       for (const part of exchange.prompt) {
