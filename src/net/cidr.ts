@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 
 // CIDR matching for trusted proxies and /24 · /64 grouping of client IPs.
 
@@ -9,9 +9,9 @@ export interface Cidr {
 }
 
 export function ipToBytes(ip: string): Uint8Array | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) ip = mapped[1]!;
-  if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));
+  let v4 = parseIPv4(ip);
+  if (v4 < 0 && ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:') v4 = parseIPv4(ip.slice(7));
+  if (v4 >= 0) return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255);
   if (!isIPv6(ip)) return undefined;
   const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
   const parse = (s: string | undefined): number[] => {
@@ -76,4 +76,37 @@ export function networkOf(ip: string): string {
   const groups: string[] = [];
   for (let i = 0; i < 8; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   return `${groups.join(':')}::/64`;
+}
+
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * A dotted-quad IPv4 address as a 32-bit number, or -1 when `s` is none:
+ * the addresses node:net's isIPv4 accepts (0–255, no leading zeros), parsed
+ * without a regular expression since every request asks.
+ */
+export function parseIPv4(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === DOT) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= NINE) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - ZERO);
+      if (part > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
 }

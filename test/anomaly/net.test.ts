@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { isIPv4 } from 'node:net';
 import { test } from 'node:test';
-import { networkOf, parseIPv4, userAgentFamily } from '../../src/detect/anomaly/net.js';
+import { networkOf, userAgentFamily } from '../../src/detect/anomaly/net.js';
+import { parseIPv4 } from '../../src/net/cidr.js';
 import { mulberry32 } from '../../src/random.js';
 
 test('networkOf: /24 for IPv4, /64 for IPv6, mapped IPv4 unwrapped', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createFingerprinter } from '../../src/fingerprint.js';
 import { createIdentityResolver, findCredential } from '../../src/identity.js';
-import { cidrContains, networkOf, parseCidr } from '../../src/net/cidr.js';
+import { anyCidrContains, cidrContains, ipToBytes, networkOf, parseCidr } from '../../src/net/cidr.js';
 
 const fingerprint = createFingerprinter('test-key');
 const resolver = createIdentityResolver({
@@ -52,4 +52,30 @@ test('CIDR parsing, matching and /24 · /64 networks', () => {
   assert.equal(parseCidr('nonsense'), undefined);
   assert.equal(networkOf('203.0.113.77'), '203.0.113.0/24');
   assert.equal(networkOf('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+});
+
+test('an address is read as bytes exactly when node:net reads it as an address, IPv4-mapped forms unwrapped', () => {
+  const cases: Array<[string, number[] | undefined]> = [
+    ['127.0.0.1', [127, 0, 0, 1]],
+    ['255.255.255.255', [255, 255, 255, 255]],
+    ['0.0.0.0', [0, 0, 0, 0]],
+    ['::ffff:10.0.0.5', [10, 0, 0, 5]],
+    ['::FFFF:192.0.2.1', [192, 0, 2, 1]],
+    ['01.2.3.4', undefined],
+    ['256.1.1.1', undefined],
+    ['1.2.3', undefined],
+    ['1.2.3.4.5', undefined],
+    ['1..2.3', undefined],
+    ['::ffff:999.1.1.1', undefined],
+    [' 1.2.3.4', undefined],
+    ['', undefined],
+  ];
+  for (const [ip, bytes] of cases) assert.deepEqual(ipToBytes(ip) && [...ipToBytes(ip)!], bytes, ip);
+  assert.deepEqual([...ipToBytes('::1')!], [...new Array<number>(15).fill(0), 1]);
+  const trusted = ['10.0.0.0/8', '::1/128'].map((c) => parseCidr(c)!);
+  assert.ok(anyCidrContains(trusted, '::ffff:10.9.9.9'));
+  assert.ok(anyCidrContains(trusted, '::1'));
+  assert.ok(!anyCidrContains(trusted, '11.0.0.1'));
+  assert.ok(!anyCidrContains(trusted, 'not an address'));
+  assert.ok(!anyCidrContains([], '10.0.0.1'));
 });

@@ -1,4 +1,4 @@
-import { ipToBytes } from '../../net/cidr.js';
+import { ipToBytes, parseIPv4 } from '../../net/cidr.js';
 
 // Client networks and user-agent families: the coarse identities that the
 // new-network and new-user-agent detectors remember.
@@ -19,39 +19,6 @@ export function networkOf(ip: string, v4Bits: number, v6Bits: number): string {
     hextets.push((((bytes[i]! << 8) | bytes[i + 1]!) & ((0xffff << (16 - keep)) & 0xffff)).toString(16));
   }
   return `${hextets.join(':')}/${v6Bits}`;
-}
-
-const DOT = 46;
-const ZERO = 48;
-const NINE = 57;
-
-/**
- * A dotted-quad IPv4 address as a 32-bit number, or -1 when `s` is none:
- * the addresses node:net's isIPv4 accepts (0–255, no leading zeros), parsed
- * without a regular expression since every request asks.
- */
-export function parseIPv4(s: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === DOT) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= ZERO && c <= NINE) {
-      if (digits > 0 && part === 0) return -1;
-      part = part * 10 + (c - ZERO);
-      if (part > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
 }
 
 /**
