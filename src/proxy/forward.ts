@@ -117,9 +117,8 @@ function stripRequestHopByHop(headers: IncomingMessage['headers']): void {
  * The upstream's Connection and Keep-Alive are about gatewatch's connection
  * to it: an upstream closing its side must not close the client's. http-proxy
  * copies a Connection header it finds to the client, so the response's says
- * what this server does with the client's connection (for HTTP/1.0 clients
- * http-proxy sets it itself); overwritten rather than deleted, so the object
- * keeps its shape.
+ * what this server does with the client's connection; overwritten rather
+ * than deleted, so the object keeps its shape.
  */
 function setResponseHopByHop(headers: IncomingMessage['headers'], keepAliveHint: string | undefined): void {
   deleteNamedByConnection(headers);
@@ -207,7 +206,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const f = forwardingOf(req);
     if (!f) return;
     if (f.connectTimer) clearTimeout(f.connectTimer);
-    setResponseHopByHop(proxyRes.headers, res.shouldKeepAlive && req.httpVersion !== '1.0' ? keepAliveHint : undefined);
+    // An HTTP/1.0 client (ApacheBench with -k, for one) keeps its connection only for a body
+    // of known length: 1.0 has no chunked encoding, so any other body ends with the connection.
+    const http10 = req.httpVersion === '1.0';
+    const keepAlive = res.shouldKeepAlive && (!http10 || proxyRes.headers['content-length'] !== undefined);
+    setResponseHopByHop(proxyRes.headers, keepAlive ? keepAliveHint : undefined);
+    // For 1.0 clients http-proxy then copies the request's Connection header to the response
+    // (the header was stripped on the way in): give it the one just decided.
+    if (http10) req.headers.connection = proxyRes.headers.connection;
     (proxyRes as Carrier)[kForwarding] = f;
     proxyRes.on('error', onUpstreamBodyError);
     f.hooks.onResponse(proxyRes);

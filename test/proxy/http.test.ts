@@ -1,12 +1,60 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { readBody, send, sleep, startUpstream, type RunningServer } from '../helpers/servers.js';
 import { startTestProxy, type TestProxy } from './harness.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A client on a raw socket, for what Node's client will not send (HTTP/1.0).
+ * Each response ends at its Content-Length, or without one when the server
+ * closes the connection.
+ */
+function rawClient(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let buffered = Buffer.alloc(0);
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('data', (d: Buffer) => {
+    buffered = Buffer.concat([buffered, d]);
+    wake?.();
+  });
+  socket.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  socket.on('error', () => undefined);
+  return {
+    ended,
+    get closed() {
+      return closed;
+    },
+    destroy: () => socket.destroy(),
+    async request(raw: string): Promise<{ head: string; body: string }> {
+      socket.write(raw);
+      for (;;) {
+        const headEnd = buffered.indexOf('\r\n\r\n');
+        if (headEnd >= 0) {
+          const head = buffered.subarray(0, headEnd + 2).toString();
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+          const end = length ? headEnd + 4 + Number(length[1]) : closed ? buffered.length : Infinity;
+          if (buffered.length >= end) {
+            const body = buffered.subarray(headEnd + 4, end).toString();
+            buffered = buffered.subarray(end);
+            return { head, body };
+          }
+        }
+        if (closed) throw new Error(`connection closed before a whole response: ${JSON.stringify(buffered.toString())}`);
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
 
 describe('forwarding', () => {
   let upstream: RunningServer;
@@ -31,6 +79,19 @@ describe('forwarding', () => {
       if (req.url?.startsWith('/upgrade-required')) {
         res.writeHead(426, { upgrade: 'h2c', 'content-type': 'text/plain' });
         res.end('upgrade required');
+        return;
+      }
+      if (req.url?.startsWith('/framed')) {
+        const json = JSON.stringify({ url: req.url });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.end(json);
+        return;
+      }
+      if (req.url?.startsWith('/unframed')) {
+        // Written in parts with no length: chunked to the proxy.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part one, ');
+        res.end('part two');
         return;
       }
       if (req.url?.startsWith('/status/')) {
@@ -147,6 +208,35 @@ describe('forwarding', () => {
     assert.equal(res.headers.connection, 'close');
     assert.equal(res.headers['keep-alive'], undefined);
     await closed;
+    await proxy.nextCapture();
+  });
+
+  test('an HTTP/1.0 client that asks for keep-alive keeps its connection when the body has a length, and gets it closed when not', async () => {
+    const client = rawClient(proxy.port);
+    try {
+      for (const path of ['/framed/first', '/framed/second']) {
+        const { head, body } = await client.request(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+        assert.match(head, /^HTTP\/1\.1 200/);
+        assert.match(head, /\r\nconnection: keep-alive\r\n/i);
+        assert.match(head, /\r\nkeep-alive: timeout=61\r\n/i);
+        assert.equal(JSON.parse(body).url, path);
+        assert.equal((await proxy.nextCapture()).url, path);
+      }
+      // 1.0 has no chunked encoding: a body of unknown length ends with the connection.
+      const { head, body } = await client.request('GET /unframed HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+      assert.match(head, /\r\nconnection: close\r\n/i);
+      assert.doesNotMatch(head, /transfer-encoding/i);
+      assert.equal(body, 'part one, part two');
+      assert.ok(client.closed);
+      await proxy.nextCapture();
+    } finally {
+      client.destroy();
+    }
+    // Without keep-alive, a 1.0 client's connection ends after its response, as before.
+    const once = rawClient(proxy.port);
+    const { head } = await once.request('GET /framed/once HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n');
+    assert.match(head, /\r\nconnection: close\r\n/i);
+    await once.ended;
     await proxy.nextCapture();
   });
 
