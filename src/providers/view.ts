@@ -74,11 +74,35 @@ export function detectProvider(path: string, headers: RawExchange['requestHeader
 export function viewExchange(raw: RawExchange): ExchangeView {
   let provider: Provider = 'unknown';
   try {
-    provider = raw.providerHint ?? detectProvider(raw.path, raw.requestHeaders);
-    return buildView(raw, provider);
+    const routed = asRouted(raw);
+    provider = providerOf(routed);
+    return buildView(routed, provider);
   } catch {
     return rawView(raw, provider);
   }
+}
+
+const providerOf = (raw: RawExchange): Provider => raw.providerHint ?? detectProvider(raw.path, raw.requestHeaders);
+
+const UNRESERVED_ESCAPE = /%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])/g;
+
+/**
+ * The exchange with its path as the upstream routes it, so an encoded path
+ * is classified like the one it stands for (otherwise `/v1/chat/completion%73`
+ * would pass as an unknown operation, its prompt read only generically).
+ * Escapes of unreserved characters are decoded (RFC 3986 §6.2.2.2). An
+ * encoded slash is decoded only when that makes the path name an operation:
+ * servers that decode the path before routing (uvicorn, under LiteLLM) take
+ * `chat%2Fcompletions` for `chat/completions`, while a Bedrock model ARN
+ * carries one inside its path segment.
+ */
+function asRouted(raw: RawExchange): RawExchange {
+  if (!raw.path.includes('%')) return raw;
+  const path = raw.path.replace(UNRESERVED_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const routed = path === raw.path ? raw : { ...raw, path };
+  if (!/%2f/i.test(path) || findRoute(routed, providerOf(routed)) !== undefined) return routed;
+  const slashed = { ...raw, path: path.replace(/%2f/gi, '/') };
+  return findRoute(slashed, providerOf(slashed)) !== undefined ? slashed : routed;
 }
 
 function buildView(raw: RawExchange, provider: Provider): ExchangeView {

@@ -224,3 +224,32 @@ describe('every fixture, whole and cut short', () => {
     });
   }
 });
+
+describe('an encoded path is classified like the path it stands for', () => {
+  const plain = viewExchange(loadFixture('openai-chat'));
+
+  for (const path of ['/v1/chat/completion%73', '/v1/%63hat/completions', '/v1/chat%2Fcompletions', '/v1/chat%2fcompletion%73']) {
+    it(path, () => {
+      const v = viewExchange(loadFixture('openai-chat', { path }));
+      assert.equal(v.provider, 'openai');
+      assert.equal(v.operation, 'chat');
+      assert.deepEqual(v.prompt, plain.prompt);
+      assert.deepEqual(v.completion, plain.completion);
+    });
+  }
+
+  it('reserved characters other than the slash stay encoded: `chat%3Fcompletions` names no operation', () => {
+    const v = viewExchange(loadFixture('openai-chat', { path: '/v1/chat%3Fcompletions' }));
+    assert.equal(v.operation, 'other');
+    assert.ok(v.prompt.length > 0, 'its body is still read');
+  });
+
+  it('an encoded slash inside a Bedrock model ARN stays part of the model', () => {
+    const arn = 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0';
+    const v = viewExchange(loadFixture('bedrock-converse', { path: `/model/${encodeURIComponent(arn)}/converse` }));
+    assert.equal(v.provider, 'bedrock');
+    assert.equal(v.operation, 'converse');
+    assert.equal(v.model, arn);
+    assert.ok(v.prompt.length > 0);
+  });
+});
