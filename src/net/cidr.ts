@@ -46,11 +46,6 @@ export function parseCidr(text: string): Cidr | undefined {
   return { v6: bits.length === 16, bits, prefix };
 }
 
-export function cidrContains(cidr: Cidr, ip: string): boolean {
-  const bytes = ipToBytes(ip);
-  return bytes !== undefined && bytesInCidr(cidr, bytes);
-}
-
 /** Whether any of `cidrs` contains `ip`, the address parsed once for all of them. */
 export function anyCidrContains(cidrs: readonly Cidr[], ip: string): boolean {
   if (cidrs.length === 0) return false;
