@@ -41,7 +41,7 @@ export interface Forwarder {
 // Upgrade leaves a response only when its Connection header names it (a
 // 426 keeps the Upgrade it must send).
 const REQUEST_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
-const RESPONSE_HOP_BY_HOP = ['proxy-connection', 'te', 'trailer'];
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer']);
 
 // One exchange's forwarding state. It rides on the client request, the
 // upstream request and the upstream response (the client response finds it
@@ -95,41 +95,66 @@ function onUpstreamBodyError(this: IncomingMessage): void {
   forwardingOf(this)?.settle('reset');
 }
 
-// These run on every exchange: they delete only the headers present (a
-// delete makes V8 rebuild the object) and skip parsing the usual
-// `Connection: keep-alive` or `close`, which name no header.
-function deleteNamedByConnection(headers: IncomingMessage['headers']): void {
-  const listed = headers.connection;
-  if (listed === undefined || listed === 'keep-alive' || listed === 'close') return;
+/**
+ * The headers a Connection header names, besides the ones it always means.
+ * Undefined for the usual `keep-alive` or `close`, which name none: these
+ * run on every exchange.
+ */
+function namedByConnection(listed: string | undefined): string[] | undefined {
+  if (listed === undefined || listed === 'keep-alive' || listed === 'close') return undefined;
+  const named: string[] = [];
   for (const name of listed.split(',')) {
     const n = name.trim().toLowerCase();
-    if (n !== '' && n !== 'close' && n !== 'keep-alive' && n !== 'connection') delete headers[n];
+    if (n !== '' && n !== 'close' && n !== 'keep-alive' && n !== 'connection') named.push(n);
   }
+  return named;
 }
 
+// Deletes only the headers present: a delete makes V8 rebuild the object.
 function stripRequestHopByHop(headers: IncomingMessage['headers']): void {
-  deleteNamedByConnection(headers);
+  const named = namedByConnection(headers.connection);
+  if (named !== undefined) for (const n of named) delete headers[n];
   if (headers.connection !== undefined) delete headers.connection;
   for (const name of REQUEST_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
 }
 
+const appendTo = (chain: string | undefined, value: string): string => (chain ? `${chain},${value}` : value);
+
 /**
- * The upstream's Connection and Keep-Alive are about gatewatch's connection
- * to it: an upstream closing its side must not close the client's. http-proxy
- * copies a Connection header it finds to the client, so the response's says
- * what this server does with the client's connection; overwritten rather
- * than deleted, so the object keeps its shape.
+ * X-Forwarded-For, -Port and -Proto appended, X-Forwarded-Host set when
+ * absent: what http-proxy's `xfwd` does, without its per-request closures.
+ * The port is the one the Host header ends with (http-proxy took the first
+ * `:digits` in it, which for `[::1]:8080` is 1).
  */
-function setResponseHopByHop(headers: IncomingMessage['headers'], keepAliveHint: string | undefined): void {
-  deleteNamedByConnection(headers);
-  for (const name of RESPONSE_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-  if (keepAliveHint === undefined) {
-    headers.connection = 'close';
-    if (headers['keep-alive'] !== undefined) delete headers['keep-alive'];
-  } else {
-    headers.connection = 'keep-alive';
-    headers['keep-alive'] = keepAliveHint;
+function appendForwardedHeaders(req: IncomingMessage): void {
+  const headers = req.headers;
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const port = headers.host === undefined ? undefined : /:(\d+)$/.exec(headers.host)?.[1];
+  headers['x-forwarded-for'] = appendTo(headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress ?? '');
+  headers['x-forwarded-port'] = appendTo(headers['x-forwarded-port'] as string | undefined, port ?? (encrypted ? '443' : '80'));
+  headers['x-forwarded-proto'] = appendTo(headers['x-forwarded-proto'] as string | undefined, encrypted ? 'https' : 'http');
+  if (headers['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = headers.host ?? '';
+}
+
+/**
+ * The upstream's response headers for the client, as the upstream sent them
+ * (its names' case and repeated headers kept), less the ones about
+ * gatewatch's connection to it: an upstream closing its side must not close
+ * the client's. Connection and Keep-Alive then say what this server does
+ * with the client's connection. An HTTP/1.0 client has no chunked encoding.
+ */
+function clientResponseHeaders(proxyRes: IncomingMessage, http10: boolean, keepAliveHint: string | undefined): string[] {
+  const named = namedByConnection(proxyRes.headers.connection);
+  const raw = proxyRes.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(name) || (http10 && name === 'transfer-encoding') || named?.includes(name)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
   }
+  if (keepAliveHint === undefined) out.push('connection', 'close');
+  else out.push('connection', 'keep-alive', 'keep-alive', keepAliveHint);
+  return out;
 }
 
 const STATUS_FOR: Record<Exclude<ForwardFailure, 'client_aborted'>, number> = {
@@ -187,7 +212,6 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (!f) return;
     f.proxyReq = proxyReq;
     (proxyReq as Carrier)[kForwarding] = f;
-    if (opts.hostHeader !== null) proxyReq.setHeader('host', opts.hostHeader);
     const socket = proxyReq.socket;
     if (socket) {
       socket.setNoDelay(true);
@@ -202,21 +226,24 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     proxyReq.setTimeout(opts.upstreamTimeoutMs, onUpstreamTimeout);
   };
 
+  // http-proxy leaves the response to this (`selfHandleResponse`): its own
+  // passes set each header one call at a time, and lower-case their names.
   const onProxyRes = (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
     const f = forwardingOf(req);
     if (!f) return;
     if (f.connectTimer) clearTimeout(f.connectTimer);
+    (proxyRes as Carrier)[kForwarding] = f;
+    proxyRes.on('error', onUpstreamBodyError);
+    f.hooks.onResponse(proxyRes);
+    if (res.headersSent) return;
     // An HTTP/1.0 client (ApacheBench with -k, for one) keeps its connection only for a body
     // of known length: 1.0 has no chunked encoding, so any other body ends with the connection.
     const http10 = req.httpVersion === '1.0';
     const keepAlive = res.shouldKeepAlive && (!http10 || proxyRes.headers['content-length'] !== undefined);
-    setResponseHopByHop(proxyRes.headers, keepAlive ? keepAliveHint : undefined);
-    // For 1.0 clients http-proxy then copies the request's Connection header to the response
-    // (the header was stripped on the way in): give it the one just decided.
-    if (http10) req.headers.connection = proxyRes.headers.connection;
-    (proxyRes as Carrier)[kForwarding] = f;
-    proxyRes.on('error', onUpstreamBodyError);
-    f.hooks.onResponse(proxyRes);
+    const headers = clientResponseHeaders(proxyRes, http10, keepAlive ? keepAliveHint : undefined);
+    if (proxyRes.statusMessage) res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, headers);
+    else res.writeHead(proxyRes.statusCode ?? 502, headers);
+    proxyRes.pipe(res);
   };
 
   // http-proxy calls this for errors of both the upstream request and the client request.
@@ -236,10 +263,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     let proxy = proxies.get(route);
     if (!proxy) {
       proxy = httpProxy.createProxyServer({
-        xfwd: opts.xForwarded,
         ws: false,
         target: route.target.href,
-        changeOrigin: !route.preserveHost,
+        // The path is final (routes.ts makes it origin-form): spares http-proxy a legacy url.parse
+        // of every request, which also rewrote some paths (a backslash into a slash, a quote escaped),
+        // so the upstream answered another path than the one gatewatch classified.
+        toProxy: true,
+        selfHandleResponse: true,
+        changeOrigin: !route.preserveHost && opts.hostHeader === null,
+        ...(opts.hostHeader === null ? {} : { headers: { host: opts.hostHeader } }),
         agent: route.target.protocol === 'https:' ? httpsAgent : httpAgent,
         secure: opts.rejectUnauthorized,
       });
@@ -260,6 +292,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       // so the body is on its way. Passed on, it would also make http-proxy skip its proxyReq
       // event, and with it the upstream timeout and the clean-up when the client leaves.
       if (req.headers.expect !== undefined) delete req.headers.expect;
+      if (opts.xForwarded) appendForwardedHeaders(req);
       req.url = match.forwardPath;
       res.on('close', onClientClose); // emitted once
       proxyFor(match.route).web(req, res);

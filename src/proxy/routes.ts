@@ -16,8 +16,23 @@ export interface Route {
 
 export interface RouteMatch {
   readonly route: Route;
-  /** Path (with query) to request from the upstream, relative to the target's base path. */
+  /** Path (with query) to request from the upstream, relative to the target's base path; origin-form, never a URL of its own. */
   readonly forwardPath: string;
+}
+
+/**
+ * The request target as a path: an absolute-form one (`GET http://host/x`)
+ * becomes its path and query. The upstream is always the route's: a target
+ * never names the host to connect to.
+ */
+function originForm(target: string): string {
+  if (target[0] === '/' || target === '*') return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return target;
+  }
 }
 
 export class RouteTable {
@@ -53,7 +68,8 @@ export class RouteTable {
     return [...this.routes, this.fallback];
   }
 
-  match(url: string): RouteMatch {
+  match(target: string): RouteMatch {
+    const url = originForm(target);
     for (const route of this.routes) {
       const p = route.prefix;
       if (url.startsWith(p) && (url.length === p.length || url[p.length] === '/' || url[p.length] === '?' || p === '/')) {

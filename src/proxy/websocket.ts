@@ -109,10 +109,13 @@ export function createWebSocketRelay(opts: WebSocketRelayOptions): WebSocketRela
     handleUpgrade(req, socket, head) {
       const url = req.url ?? '/';
       const match = opts.routes.match(url);
-      const target = new URL(match.forwardPath, match.route.target);
+      // The route's upstream with the path set on it. Resolved as a URL reference instead, a path
+      // like `//elsewhere.example/x` would name another host to connect to.
+      const target = new URL(match.route.target);
       target.protocol = match.route.target.protocol === 'https:' ? 'wss:' : 'ws:';
-      const basePath = match.route.target.pathname.replace(/\/$/, '');
-      if (basePath) target.pathname = basePath + target.pathname;
+      const query = match.forwardPath.indexOf('?');
+      target.pathname = match.route.target.pathname.replace(/\/$/, '') + (query < 0 ? match.forwardPath : match.forwardPath.slice(0, query));
+      target.search = query < 0 ? '' : match.forwardPath.slice(query);
 
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(req.headers)) {

@@ -107,7 +107,8 @@ describe('forwarding', () => {
         bodySha: sha(body),
         bodyLength: body.length,
       });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-custom-response': 'kept', 'set-cookie': ['a=1', 'b=2'] });
+      const length = String(Buffer.byteLength(echo));
+      res.writeHead(200, ['Content-Type', 'application/json', 'Content-Length', length, 'X-Custom-Response', 'kept', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
       res.end(echo);
     });
     upstream.server.on('connection', () => connections.push(Date.now()));
@@ -266,6 +267,45 @@ describe('forwarding', () => {
     assert.equal(c.responseHeaders['content-encoding'], 'gzip');
   });
 
+  test('the path reaches the upstream as the client sent it', async () => {
+    // A legacy url.parse in the forwarding path turned the backslash into a slash and escaped
+    // the quote: the upstream then answered another path than the one inspected.
+    const client = rawClient(proxy.port);
+    try {
+      for (const path of ['/v1\\chat\\completions', '/v1/x"y?q=a|b', '/v1//double/slash']) {
+        const { head, body } = await client.request(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        assert.match(head, /^HTTP\/1\.1 200/);
+        assert.equal(JSON.parse(body).url, path.replace('//double', '/double')); // http-proxy joins paths collapsing slashes
+        assert.equal((await proxy.nextCapture()).url, path);
+      }
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('X-Forwarded-Port and -Host come from the Host header, an IPv6 one included', async () => {
+    for (const [host, port] of [['gateway.example:4000', '4000'], ['[::1]:8080', '8080'], ['gateway.example', '80']] as const) {
+      const reply = await send(`${proxy.url}/x`, { headers: { host } });
+      const echo = JSON.parse(reply.body.toString());
+      assert.equal(echo.headers['x-forwarded-port'], port);
+      assert.equal(echo.headers['x-forwarded-host'], host);
+      await proxy.nextCapture();
+    }
+  });
+
+  test("response headers reach the client as the upstream wrote them: names' case and repeats kept", async () => {
+    const client = rawClient(proxy.port);
+    try {
+      const { head } = await client.request('GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      assert.match(head, /\r\nX-Custom-Response: kept\r\n/);
+      assert.match(head, /\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n/);
+      assert.match(head, /\r\nconnection: keep-alive\r\nkeep-alive: timeout=61\r\n/);
+      await proxy.nextCapture();
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('keep-alive: upstream connections are reused across client requests', async () => {
     const before = connections.length;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -390,6 +430,23 @@ describe('routes', () => {
     const names = [];
     for (let i = 0; i < 4; i++) names.push((await proxy.nextCapture()).route.name);
     assert.deepEqual(names.sort(), ['/keep', '/openai', 'default', 'default']);
+  });
+
+  test('a configured Host header replaces the client\'s and the target\'s, for requests with a body too', async () => {
+    const fixed = await startTestProxy(a.url, {
+      hostHeader: 'gateway.internal',
+      routes: [{ prefix: '/openai', upstream: b.url, stripPrefix: true, provider: 'openai', direction: 'egress', preserveHost: false }],
+    });
+    try {
+      const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [] }));
+      const reply = await send(`${fixed.url}/openai/v1/chat/completions`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'b:/v1/chat/completions:gateway.internal');
+      assert.equal((await send(`${fixed.url}/x`, { method: 'POST', body })).body.toString(), 'a:/x');
+      assert.deepEqual((await fixed.nextCapture()).requestBody, body);
+    } finally {
+      await fixed.close();
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startUpstream, type RunningServer } from '../helpers/servers.js';
@@ -100,6 +102,32 @@ describe('WebSocket relay', () => {
     assert.equal(res.statusCode, 401);
     res.resume();
     ws.terminate();
+  });
+
+  test("a request target never chooses the upstream: the route's upstream gets it as a path", async () => {
+    const elsewhere = await startUpstream((_req, res) => res.end('elsewhere'));
+    let reached = 0;
+    elsewhere.server.on('upgrade', (_req, socket) => {
+      reached++;
+      socket.destroy();
+    });
+    const at = new URL(elsewhere.url).host;
+    try {
+      // A path that a URL resolver takes for a host, and an absolute-form target.
+      const ws = await connect(`//${at}/v1/realtime`);
+      assert.equal(handshakes.at(-1)!.url, `//${at}/v1/realtime`);
+      ws.close();
+      await once(ws, 'close');
+      const raw = netConnect(proxy.port, '127.0.0.1');
+      raw.write(`GET http://${at}/v1/realtime HTTP/1.1\r\nHost: ${at}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`);
+      const [head] = (await once(raw, 'data')) as [Buffer];
+      assert.match(head.toString(), /^HTTP\/1\.1 101/);
+      assert.equal(handshakes.at(-1)!.url, '/v1/realtime');
+      raw.destroy();
+      assert.equal(reached, 0);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   test('an unreachable upstream refuses the handshake with 502', async () => {
