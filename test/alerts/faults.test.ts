@@ -113,9 +113,9 @@ describe('faults', () => {
     const pipeline = createAlertPipeline(config({ sinks: { stdout: { enabled: false }, webhook: { url: hook.url, secret: 's' } } }), { metrics: createMetrics(), logger: silentLogger() });
     pipeline.submit([secretFinding('sk-proj-AAAA1111BBBB2222CCCC3333')], exchange());
     await sleep(50);
-    const started = Date.now();
+    const started = performance.now();
     await pipeline.close(300);
-    assert.ok(Date.now() - started < 1500, `close took ${Date.now() - started} ms`);
+    assert.ok(performance.now() - started < 1500, `close took ${performance.now() - started} ms`);
     await hook.close();
   });
 });

@@ -78,10 +78,10 @@ describe('cross-replica dedup through Redis', () => {
     }
 
     await stopRedis(redis);
-    const started = Date.now();
+    const started = performance.now();
     a.pipeline.submit([secretFinding(`${KEY}-after-redis`)], ex);
     await waitFor(() => a.firing().length === 2, 3000, 'fallback to local dedup');
-    assert.ok(Date.now() - started < 1500, 'fallback is quick');
+    assert.ok(performance.now() - started < 1500, 'fallback is quick');
     assert.ok(counter(await scrape(a.metrics), 'gatewatch_state_errors', { backend: 'redis' }) >= 1);
   });
 });

@@ -57,10 +57,10 @@ test('two sidecars share baselines and cooldowns through Redis, and survive Redi
 
   // Redis goes away: detection goes on from local state, promptly, without errors.
   await redis.stop();
-  const started = Date.now();
+  const started = performance.now();
   const local = [];
   for (let i = 0; i < 14; i++) local.push(...(await A.h.send(T0 + 20 * MIN + i * 1000, { identity: { keyFingerprint: 'fp:00000000000000a2', clientIp: `198.51.100.${i}` } })));
-  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
   assert.equal(local.length, 1, 'the sidecar still detects on its own');
   await waitFor(() => A.store.backend() === 'memory');
   assert.ok(A.lines.some((l) => l.includes('Redis unreachable')));

@@ -113,12 +113,12 @@ test('through the sidecar, crafted prompts cost the client nothing and inspectio
   const sidecar = await startSidecar(upstream.url);
   try {
     const inputs = adversarialInputs().filter((_, i) => i % 13 === 0);
-    const started = Date.now();
+    const started = performance.now();
     for (const [, text] of inputs) {
       const r = await send(`${sidecar.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: text }] }) });
       assert.equal(r.status, 200);
     }
-    const perRequest = (Date.now() - started) / inputs.length;
+    const perRequest = (performance.now() - started) / inputs.length;
     assert.ok(perRequest < 100, `${perRequest.toFixed(1)} ms per crafted request`);
     // Inspection is not wedged: a key sent after the flood is still found.
     const key = fakeAwsId();

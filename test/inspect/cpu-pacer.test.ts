@@ -8,14 +8,14 @@ import { createCpuPacer } from '../../src/inspect/cpu-pacer.js';
 
 /** 80 ms of work without a pause. */
 const burst = async () => {
-  const until = Date.now() + 80;
-  while (Date.now() < until);
+  const until = performance.now() + 80;
+  while (performance.now() < until);
 };
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = Date.now();
+  const started = performance.now();
   await run();
-  return Date.now() - started;
+  return performance.now() - started;
 }
 
 test('past its burst, work is paid back at the share', async () => {

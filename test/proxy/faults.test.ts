@@ -31,11 +31,11 @@ test('an upstream that never answers gives 504 after the upstream timeout', asyn
   const upstream = await startUpstream(() => undefined);
   const proxy = await startTestProxy(upstream.url, { upstreamTimeoutMs: 200 });
   try {
-    const started = Date.now();
+    const started = performance.now();
     const reply = await send(`${proxy.url}/slow`);
     assert.equal(reply.status, 504);
     assert.equal(JSON.parse(reply.body.toString()).error.code, 'timeout');
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(performance.now() - started < 2000);
     await proxy.nextCapture();
   } finally {
     await proxy.close();
@@ -70,7 +70,7 @@ test('Expect: 100-continue: the body goes through, and an upstream that never an
     assert.equal(seen.expect, null, 'the expectation was met by gatewatch, not passed on');
     await proxy.nextCapture();
 
-    const started = Date.now();
+    const started = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = postWithExpect(`${proxy.url}/slow`, (res) => {
         res.resume();
@@ -80,7 +80,7 @@ test('Expect: 100-continue: the body goes through, and an upstream that never an
       req.setTimeout(5000, () => req.destroy(new Error('no answer from gatewatch within 5 s')));
     });
     assert.equal(status, 504);
-    assert.ok(Date.now() - started < 3000);
+    assert.ok(performance.now() - started < 3000);
     await proxy.nextCapture();
   } finally {
     await proxy.close();

@@ -30,12 +30,12 @@ test('stacked encodings are undone in reverse order', async () => {
 test('a decompression bomb stops at the output limit', async () => {
   const bomb = gzipSync(Buffer.alloc(200 * 1024 * 1024));
   assert.ok(bomb.length < 1024 * 1024);
-  const started = Date.now();
+  const started = performance.now();
   const d = await decodeBody(bomb, 'gzip', 4096);
   assert.equal(d.partial, true);
   assert.equal(d.reason, 'decode_limit');
   assert.equal(d.body.length, 4096);
-  assert.ok(Date.now() - started < 2000);
+  assert.ok(performance.now() - started < 2000);
 });
 
 test('a truncated gzip body yields what could be decoded', async () => {
