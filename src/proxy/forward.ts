@@ -14,6 +14,8 @@ export type ForwardFailure = 'unreachable' | 'connect_timeout' | 'timeout' | 're
 export interface ForwardHooks {
   /** The upstream answered: its response is about to stream to the client. */
   onResponse(proxyRes: IncomingMessage): void;
+  /** A chunk of the upstream's response body, as it is written to the client. */
+  onResponseChunk(chunk: Buffer): void;
   /** Forwarding failed; when the client can still be answered, the forwarder has answered it. */
   onFailure(reason: ForwardFailure): void;
   /** The client's response closed: finished, failed or abandoned by the client. Called once, last. */
@@ -49,17 +51,23 @@ const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connecti
 // it from `this`, not closures made per request.
 class Forwarding {
   proxyReq: ClientRequest | undefined = undefined;
+  proxyRes: IncomingMessage | undefined = undefined;
   failure: ForwardFailure | undefined = undefined;
   connectTimer: NodeJS.Timeout | undefined = undefined;
   done = false;
+  /** The upstream connection's byte count at the last sweep, and the sweeps since it last moved (see IdleSweep). */
+  sweptBytes = -1;
+  idleSweeps = 0;
   constructor(
     readonly res: ServerResponse,
     readonly hooks: ForwardHooks,
+    readonly sweep: IdleSweep,
   ) {}
 
   settle(reason: ForwardFailure): void {
     if (this.done) return;
     this.done = true;
+    this.sweep.forget(this);
     this.failure ??= reason;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.proxyReq?.destroy();
@@ -77,22 +85,99 @@ const forwardingOf = (message: IncomingMessage | ClientRequest | undefined): For
 function onClientClose(this: ServerResponse): void {
   const f = forwardingOf(this.req);
   if (!f) return;
+  f.sweep.forget(f);
   if (!this.writableFinished) f.settle('client_aborted');
   else f.done = true;
   f.hooks.onClose();
-}
-
-function onUpstreamTimeout(this: ClientRequest): void {
-  const f = forwardingOf(this);
-  if (!f) return;
-  f.failure ??= 'timeout';
-  this.destroy();
 }
 
 // A reset in the middle of the upstream's body (Node emits 'aborted' and then this error); without
 // a listener the error would be unhandled.
 function onUpstreamBodyError(this: IncomingMessage): void {
   forwardingOf(this)?.settle('reset');
+}
+
+// The upstream's body goes to the client chunk by chunk, as `pipe()` would
+// send it, with backpressure, through one listener that also hands each
+// chunk to the hooks. A pipe and the tap's own listener beside it put seven
+// listeners on the two streams per exchange (and took six off again), and
+// every chunk went to two of them; this puts two.
+function relayChunk(this: IncomingMessage, chunk: Buffer): void {
+  const f = forwardingOf(this);
+  if (!f) return;
+  f.hooks.onResponseChunk(chunk);
+  // A chunk already on its way when the stream paused finds the wait for 'drain' set up.
+  if (!f.res.write(chunk) && !this.isPaused()) {
+    this.pause();
+    f.res.once('drain', resumeUpstream);
+  }
+}
+
+function resumeUpstream(this: ServerResponse): void {
+  forwardingOf(this.req)?.proxyRes?.resume();
+}
+
+// The upstream's part is over: its connection goes back to the pool, and its timeout with it.
+function relayEnd(this: IncomingMessage): void {
+  const f = forwardingOf(this);
+  if (!f) return;
+  f.sweep.forget(f);
+  f.res.end();
+}
+
+/**
+ * The upstream timeout: a request fails when its upstream connection has
+ * moved no byte, either way, for `timeoutMs`. One timer per forwarder looks
+ * at every request in flight a tenth of the timeout apart (at most a second),
+ * instead of a socket timer per request, which Node re-arms on every read
+ * and write; a request then fails between `timeoutMs` and one sweep later.
+ * As with Node's socket timeout, the time waiting for a connection does not
+ * count (the connect timeout covers connecting).
+ */
+class IdleSweep {
+  private readonly active = new Set<Forwarding>();
+  private readonly sweepsToFail: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(timeoutMs: number) {
+    const intervalMs = Math.min(1000, Math.max(10, Math.floor(timeoutMs / 10)));
+    // A byte seen at one sweep may have moved just after the one before: one sweep more, never early.
+    this.sweepsToFail = Math.ceil(timeoutMs / intervalMs) + 1;
+    this.timer = setInterval(() => this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  watch(f: Forwarding): void {
+    this.active.add(f);
+  }
+
+  forget(f: Forwarding): void {
+    this.active.delete(f);
+  }
+
+  private sweep(): void {
+    for (const f of this.active) {
+      const socket = f.proxyReq?.socket;
+      if (!socket || socket.connecting) {
+        f.idleSweeps = 0;
+        continue;
+      }
+      const bytes = socket.bytesRead + socket.bytesWritten;
+      if (bytes !== f.sweptBytes) {
+        f.sweptBytes = bytes;
+        f.idleSweeps = 0;
+      } else if (++f.idleSweeps >= this.sweepsToFail) {
+        this.active.delete(f);
+        f.failure ??= 'timeout';
+        f.proxyReq!.destroy();
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.active.clear();
+  }
 }
 
 /**
@@ -207,6 +292,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent({ ...agentOptions, rejectUnauthorized: opts.rejectUnauthorized });
   const keepAliveHint = `timeout=${Math.floor(opts.clientKeepAliveMs / 1000)}`;
+  const sweep = new IdleSweep(opts.upstreamTimeoutMs);
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage) => {
     const f = forwardingOf(req);
     if (!f) return;
@@ -223,7 +309,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         socket.once('connect', () => clearTimeout(f.connectTimer));
       }
     }
-    proxyReq.setTimeout(opts.upstreamTimeoutMs, onUpstreamTimeout);
+    sweep.watch(f);
   };
 
   // http-proxy leaves the response to this (`selfHandleResponse`): its own
@@ -232,6 +318,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const f = forwardingOf(req);
     if (!f) return;
     if (f.connectTimer) clearTimeout(f.connectTimer);
+    f.proxyRes = proxyRes;
     (proxyRes as Carrier)[kForwarding] = f;
     proxyRes.on('error', onUpstreamBodyError);
     f.hooks.onResponse(proxyRes);
@@ -243,7 +330,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const headers = clientResponseHeaders(proxyRes, http10, keepAlive ? keepAliveHint : undefined);
     if (proxyRes.statusMessage) res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, headers);
     else res.writeHead(proxyRes.statusCode ?? 502, headers);
-    proxyRes.pipe(res);
+    proxyRes.on('data', relayChunk);
+    proxyRes.on('end', relayEnd);
   };
 
   // http-proxy calls this for errors of both the upstream request and the client request.
@@ -286,7 +374,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   return {
     forward(req, res, match, hooks) {
-      (req as Carrier)[kForwarding] = new Forwarding(res, hooks);
+      (req as Carrier)[kForwarding] = new Forwarding(res, hooks, sweep);
       stripRequestHopByHop(req.headers);
       // Node's server has already answered `Expect: 100-continue` (any other expectation got 417),
       // so the body is on its way. Passed on, it would also make http-proxy skip its proxyReq
@@ -299,6 +387,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     },
     close() {
       for (const proxy of proxies.values()) proxy.close();
+      sweep.close();
       httpAgent.destroy();
       httpsAgent.destroy();
     },

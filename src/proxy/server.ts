@@ -74,10 +74,11 @@ class InFlight implements ForwardHooks {
     this.requestTap = maxRequestBytes === undefined ? undefined : new CaptureBuffer(maxRequestBytes);
   }
 
-  /** Counts each body chunk of `body` and, when there is a tap, keeps it there. */
-  watchBody(body: IncomingMessage, tap: CaptureBuffer | undefined): void {
+  /** Counts each chunk of the request body and, when there is a tap, keeps it there. */
+  watchRequestBody(): void {
     const countChunk = this.context.countChunk;
-    body.on(
+    const tap = this.requestTap;
+    this.req.on(
       'data',
       tap === undefined
         ? countChunk
@@ -94,7 +95,11 @@ class InFlight implements ForwardHooks {
     this.responseHeaders = proxyRes.headers;
     // Captured only when the request is.
     if (this.requestTap !== undefined) this.responseTap = new CaptureBuffer(this.context.maxResponseBytes);
-    this.watchBody(proxyRes, this.responseTap);
+  }
+
+  onResponseChunk(chunk: Buffer): void {
+    this.context.countChunk(chunk);
+    this.responseTap?.push(chunk);
   }
 
   onFailure(reason: ForwardFailure): void {
@@ -187,7 +192,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     const match = routes.match(url);
     const ex = new InFlight(context, req, url, match.route, admits() ? opts.maxRequestBytes : undefined);
     httpConnections.add(1);
-    ex.watchBody(req, ex.requestTap);
+    ex.watchRequestBody();
     forwarder.forward(req, res, match, ex);
     seriesOf(match.route).added.record((performance.now() - ex.startHr) / 1000);
   });

@@ -88,6 +88,105 @@ test('Expect: 100-continue: the body goes through, and an upstream that never an
   }
 });
 
+test('the upstream timeout counts idle time only: a slow but steady upload or stream outlives it, a stalled stream is cut after it', async () => {
+  const upstream = await startUpstream(async (req, res) => {
+    if (req.url === '/slow-upload') {
+      const body = await readBody(req);
+      return void res.end(String(body.length));
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: 0\n\n');
+    if (req.url === '/stall') return; // and nothing more
+    for (let i = 1; i < 12; i++) {
+      await sleep(100);
+      res.write(`data: ${i}\n\n`);
+    }
+    res.end();
+  });
+  const proxy = await startTestProxy(upstream.url, { upstreamTimeoutMs: 300 });
+  try {
+    // 12 chunks 100 ms apart: 1.1 s in all, never 300 ms without a byte.
+    const steady = await send(`${proxy.url}/steady`);
+    assert.equal(steady.status, 200);
+    assert.equal(steady.body.toString().split('\n\n').filter(Boolean).length, 12);
+    await proxy.nextCapture();
+
+    const uploaded = await new Promise<string>((resolve, reject) => {
+      const req = request(`${proxy.url}/slow-upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } }, (res) => readBody(res).then((b) => resolve(b.toString()), reject));
+      req.on('error', reject);
+      void (async () => {
+        for (let i = 0; i < 12; i++) {
+          req.write(Buffer.alloc(1000, 'u'));
+          await sleep(100);
+        }
+        req.end();
+      })();
+    });
+    assert.equal(uploaded, '12000');
+    await proxy.nextCapture();
+
+    const started = performance.now();
+    const stalled = await new Promise<{ data: string; error: boolean }>((resolve) => {
+      let data = '';
+      const req = request(`${proxy.url}/stall`, { agent: false, timeout: 5000 }, (res) => {
+        res.on('data', (c: Buffer) => (data += c.toString()));
+        res.on('error', () => resolve({ data, error: true }));
+        res.on('aborted', () => resolve({ data, error: true }));
+        res.on('end', () => resolve({ data, error: false }));
+      });
+      req.on('error', () => resolve({ data, error: true }));
+      req.on('timeout', () => {
+        resolve({ data: 'gatewatch left the stalled stream open for 5 s', error: false });
+        req.destroy();
+      });
+      req.end();
+    });
+    const elapsed = performance.now() - started;
+    assert.equal(stalled.data, 'data: 0\n\n');
+    assert.equal(stalled.error, true, 'the client must see the truncation, not a clean end');
+    assert.ok(elapsed >= 300, `cut after ${elapsed.toFixed(0)} ms, before the timeout`);
+    assert.ok(elapsed < 2000, `cut only after ${elapsed.toFixed(0)} ms`);
+    await proxy.nextCapture();
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
+test('a client that stops reading holds the upstream back, then gets every byte', async () => {
+  const SIZE = 96 * 1024 * 1024;
+  let pushed = 0;
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE });
+    const body = generated(SIZE);
+    body.on('data', (c: Buffer) => (pushed += c.length));
+    body.pipe(res);
+  });
+  const proxy = await startTestProxy(upstream.url);
+  try {
+    let received = 0;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${proxy.url}/download`, { agent: false }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    response.pause();
+    await sleep(1000);
+    // What the socket buffers on both hops hold, and no more: without backpressure the proxy
+    // would have read the whole body from the upstream by now.
+    assert.ok(pushed < SIZE / 2, `the upstream could push ${(pushed / 1048576).toFixed(0)} MB to a client that reads nothing`);
+    response.on('data', (c: Buffer) => (received += c.length));
+    const ended = once(response, 'end');
+    response.resume();
+    await ended;
+    assert.equal(received, SIZE);
+    await proxy.nextCapture();
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
+
 test('Expect: 100-continue: a client that leaves releases the upstream request', async () => {
   let upstreamSawClose!: () => void;
   const closedUpstream = new Promise<void>((r) => (upstreamSawClose = r));
