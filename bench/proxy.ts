@@ -15,7 +15,7 @@ import { rawClosedLoop, rawRequest } from './raw-client.js';
 // every detector on), measured in one run so the ratios survive a noisy
 // machine. Usage: node dist/bench/proxy.js [--seconds N] [--rounds N]
 // [--warmup N] [--connections N] [--rate N] [--inspection off|SHARE] [--niceness N]
-// [--detectors off] [--overload on] [--client raw|http] [--cpu-prof DIR]
+// [--detectors off] [--overload on] [--client raw|http] [--upload-first] [--cpu-prof DIR]
 // (--warmup: seconds of unmeasured load before each measured closed-loop
 // round, default 1; --inspection: run gatewatch with inspection disabled or paced to SHARE of a
 // core instead of the default; --niceness: the inspection thread's
@@ -24,7 +24,9 @@ import { rawClosedLoop, rawRequest } from './raw-client.js';
 // families disabled; --overload on: inspection.overload enabled, inspection
 // yielding while the forwarding thread is busy; --client: the closed loops'
 // load generator, raw sockets (default, bench/raw-client.ts) or Node's http
-// client as in the first fourteen sessions; --cpu-prof: CPU profiles of
+// client as in the first fourteen sessions; --upload-first: a 100 MB body
+// through http-proxy and gatewatch before the measured phases, after which
+// both forward more slowly (bench/RESULTS.md); --cpu-prof: CPU profiles of
 // gatewatch's threads are written to DIR). gatewatch runs with the node flags it ships with
 // (src/node-flags.ts). The closed loops also report each target's CPU time
 // per request (all its threads, from /proc, and split into the main
@@ -58,6 +60,7 @@ const OVERLOAD = overloadAt >= 0 && args[overloadAt + 1] === 'on';
 if (overloadAt >= 0 && !OVERLOAD) throw new Error('--overload takes on');
 const clientAt = args.indexOf('--client');
 const RAW_CLIENT = clientAt < 0 || args[clientAt + 1] === 'raw';
+const UPLOAD_FIRST = args.includes('--upload-first');
 if (clientAt >= 0 && !['raw', 'http'].includes(args[clientAt + 1] ?? '')) throw new Error('--client takes raw or http');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
@@ -287,6 +290,13 @@ async function peakRssDuringUpload(target: Target, bytes: number): Promise<{ pea
   const idle = rssMb(target.pid!);
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(target.pid!))), 10);
+  await upload(target.port, bytes);
+  clearInterval(sampler);
+  return { peak, idle };
+}
+
+/** One request with a body of `bytes`, streamed in 64 KB chunks. */
+async function upload(port: number, bytes: number): Promise<void> {
   const chunk = Buffer.alloc(64 * 1024, 'a');
   let sent = 0;
   const body = new Readable({
@@ -297,15 +307,13 @@ async function peakRssDuringUpload(target: Target, bytes: number): Promise<{ pea
     },
   });
   await new Promise<void>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: target.port, path: '/sink', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/sink', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', resolve);
     });
     req.on('error', reject);
     body.pipe(req);
   });
-  clearInterval(sampler);
-  return { peak, idle };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -332,12 +340,21 @@ async function main(): Promise<void> {
   ].join('');
   const families = DETECTORS_OFF ? 'credentials:\n  enabled: false\nexfiltration:\n  enabled: false\nanomaly:\n  enabled: false\n' : '';
   writeFileSync(config, `alerts:\n  sinks:\n    stdout:\n      enabled: false\nlog:\n  level: warn\n${inspection ? `inspection:\n${inspection}` : ''}${families}`);
-  const gw = await startProcess(
-    join(dist, 'src/cli.js'),
-    ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
-    { ...RUN_ENV, GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
-    [...RUN_NODE_FLAGS, ...PROFILE_ARGS],
-  );
+  const startGatewatch = (nodeArgs: string[] = []) =>
+    startProcess(
+      join(dist, 'src/cli.js'),
+      ['run', '--config', config, '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--admin', '127.0.0.1:0'],
+      { ...RUN_ENV, GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key', GATEWATCH_LOG_LEVEL: 'info' },
+      [...RUN_NODE_FLAGS, ...nodeArgs],
+    );
+  // Memory while a 100 MB body streams through, on a gatewatch of its own: the phases after it
+  // compare a fresh gatewatch with a fresh http-proxy, or both after the same upload (--upload-first).
+  const probe = await startGatewatch();
+  const rss = await peakRssDuringUpload({ name: 'gatewatch', port: probe.port, pid: probe.child.pid }, 100 * 1024 * 1024);
+  const probeExit = new Promise((resolve) => probe.child.once('exit', resolve));
+  probe.child.kill('SIGTERM');
+  await probeExit;
+  const gw = await startGatewatch(PROFILE_ARGS);
   const targets: Target[] = [
     { name: 'direct', port: upstream.port, pid: upstream.child.pid },
     { name: 'http-proxy', port: bare.port, pid: bare.child.pid },
@@ -348,11 +365,10 @@ async function main(): Promise<void> {
     lines.push(s);
     process.stdout.write(`${s}\n`);
   };
-  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median) each after ${WARMUP}s unmeasured, ${RAW_CLIENT ? 'raw-socket client' : "Node's http client"}${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}`);
+  out(`bench/proxy — ${new Date().toISOString()} — node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds (median) each after ${WARMUP}s unmeasured, ${RAW_CLIENT ? 'raw-socket client' : "Node's http client"}${INSPECTION === undefined ? '' : `, inspection ${INSPECTION}`}${NICENESS === undefined ? '' : `, inspection niceness ${NICENESS}`}${DETECTORS_OFF ? ', detectors off (tap and views only)' : ''}${OVERLOAD ? ', inspection.overload on' : ''}${UPLOAD_FIRST ? ', http-proxy and gatewatch each passed a 100 MB body first' : ''}`);
   try {
-    // First, on a fresh process: memory while a 100 MB body streams through.
-    const rss = await peakRssDuringUpload(targets[2]!, 100 * 1024 * 1024);
     out(`\ngatewatch RSS while a 100 MB request body passes (fresh process): idle ${fmt(rss.idle, 0)} MB, peak ${fmt(rss.peak, 0)} MB`);
+    if (UPLOAD_FIRST) for (const t of targets.slice(1)) await upload(t.port, 100 * 1024 * 1024);
     for (const size of [4 * 1024, 64 * 1024]) {
       const body = prompt(size);
       for (const t of targets) await closedLoop(t.port, body, 1); // warm-up
