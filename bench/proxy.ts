@@ -60,8 +60,8 @@ const OVERLOAD = overloadAt >= 0 && args[overloadAt + 1] === 'on';
 if (overloadAt >= 0 && !OVERLOAD) throw new Error('--overload takes on');
 const clientAt = args.indexOf('--client');
 const RAW_CLIENT = clientAt < 0 || args[clientAt + 1] === 'raw';
-const UPLOAD_FIRST = args.includes('--upload-first');
 if (clientAt >= 0 && !['raw', 'http'].includes(args[clientAt + 1] ?? '')) throw new Error('--client takes raw or http');
+const UPLOAD_FIRST = args.includes('--upload-first');
 const profileAt = args.indexOf('--cpu-prof');
 const PROFILE_ARGS = profileAt >= 0 ? ['--cpu-prof', '--cpu-prof-dir', args[profileAt + 1] ?? '.'] : [];
 
@@ -350,10 +350,14 @@ async function main(): Promise<void> {
   // Memory while a 100 MB body streams through, on a gatewatch of its own: the phases after it
   // compare a fresh gatewatch with a fresh http-proxy, or both after the same upload (--upload-first).
   const probe = await startGatewatch();
-  const rss = await peakRssDuringUpload({ name: 'gatewatch', port: probe.port, pid: probe.child.pid }, 100 * 1024 * 1024);
   const probeExit = new Promise((resolve) => probe.child.once('exit', resolve));
-  probe.child.kill('SIGTERM');
-  await probeExit;
+  let rss: { peak: number; idle: number };
+  try {
+    rss = await peakRssDuringUpload({ name: 'gatewatch', port: probe.port, pid: probe.child.pid }, 100 * 1024 * 1024);
+  } finally {
+    probe.child.kill('SIGTERM');
+    await probeExit;
+  }
   const gw = await startGatewatch(PROFILE_ARGS);
   const targets: Target[] = [
     { name: 'direct', port: upstream.port, pid: upstream.child.pid },
