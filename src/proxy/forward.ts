@@ -67,7 +67,6 @@ class Forwarding {
   settle(reason: ForwardFailure): void {
     if (this.done) return;
     this.done = true;
-    this.sweep.forget(this);
     this.failure ??= reason;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.proxyReq?.destroy();
@@ -85,6 +84,7 @@ const forwardingOf = (message: IncomingMessage | ClientRequest | undefined): For
 function onClientClose(this: ServerResponse): void {
   const f = forwardingOf(this.req);
   if (!f) return;
+  // Every exchange ends here, settled or not: the sweep lets go of it for good.
   f.sweep.forget(f);
   if (!this.writableFinished) f.settle('client_aborted');
   else f.done = true;
