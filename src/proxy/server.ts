@@ -116,7 +116,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
   const forwarder = createForwarder({ ...opts.forwarding, clientKeepAliveMs: CLIENT_KEEP_ALIVE_MS });
   const bodyGc = createBodyGc();
   if (!bodyGc.active) logger.warn('V8 gc() unavailable: large bodies are freed on V8\'s own schedule, and resident memory may grow by tens of MB while one passes');
-  const sockets = new Set<Socket>();
+  // Upgraded connections, which the HTTP server no longer tracks, to cut at the close deadline.
+  // Only these: a Set with an entry per connection would keep every short connection's objects
+  // alive past V8's young-generation collections (see IdleSweep in forward.ts).
+  const upgraded = new Set<Socket>();
   const server = createServer({ noDelay: true, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
   const ws = createWebSocketRelay({
     ...opts.websocket,
@@ -197,11 +200,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     seriesOf(match.route).added.record((performance.now() - ex.startHr) / 1000);
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
-
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    ws.handleUpgrade(req, socket, head);
   });
 
   // Malformed requests: answer as Node's HTTP server would, never crash.
@@ -228,7 +230,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
         });
         server.closeIdleConnections();
         const timer = setTimeout(() => {
-          for (const s of sockets) s.destroy();
+          for (const s of upgraded) s.destroy();
           server.closeAllConnections();
         }, deadlineMs);
         timer.unref();
