@@ -233,15 +233,17 @@ const appendTo = (chain: string | undefined, value: string): string => (chain ? 
  * X-Forwarded-For, -Port and -Proto appended, X-Forwarded-Host set when
  * absent: what http-proxy's `xfwd` does, without its per-request closures.
  * The port is the one the Host header ends with (http-proxy took the first
- * `:digits` in it, which for `[::1]:8080` is 1).
+ * `:digits` in it, which for `[::1]:8080` is 1). A WebSocket handshake's
+ * protocol is `ws` or `wss`, as http-proxy sends it.
  */
-function appendForwardedHeaders(req: IncomingMessage): void {
+export function appendForwardedHeaders(req: IncomingMessage, websocket = false): void {
   const headers = req.headers;
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   const port = headers.host === undefined ? undefined : /:(\d+)$/.exec(headers.host)?.[1];
+  const proto = websocket ? (encrypted ? 'wss' : 'ws') : encrypted ? 'https' : 'http';
   headers['x-forwarded-for'] = appendTo(headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress ?? '');
   headers['x-forwarded-port'] = appendTo(headers['x-forwarded-port'] as string | undefined, port ?? (encrypted ? '443' : '80'));
-  headers['x-forwarded-proto'] = appendTo(headers['x-forwarded-proto'] as string | undefined, encrypted ? 'https' : 'http');
+  headers['x-forwarded-proto'] = appendTo(headers['x-forwarded-proto'] as string | undefined, proto);
   if (headers['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = headers.host ?? '';
 }
 

@@ -6,6 +6,7 @@ import type { CapturedExchange } from '../inspect/captured.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WsMessage } from '../types.js';
+import { appendForwardedHeaders } from './forward.js';
 import type { RouteTable } from './routes.js';
 
 // WebSocket relay (e.g. the OpenAI Realtime API). The upstream handshake is
@@ -117,17 +118,12 @@ export function createWebSocketRelay(opts: WebSocketRelayOptions): WebSocketRela
       target.pathname = match.route.target.pathname.replace(/\/$/, '') + (query < 0 ? match.forwardPath : match.forwardPath.slice(0, query));
       target.search = query < 0 ? '' : match.forwardPath.slice(query);
 
+      if (opts.xForwarded) appendForwardedHeaders(req, true);
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && !HANDSHAKE_HEADERS.has(name)) headers[name] = value;
       }
       if (match.route.preserveHost && req.headers.host) headers.host = req.headers.host;
-      if (opts.xForwarded) {
-        const remote = req.socket.remoteAddress ?? '';
-        const prior = req.headers['x-forwarded-for'];
-        headers['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
-        headers['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'wss' : 'ws';
-      }
       const protocols = (req.headers['sec-websocket-protocol'] ?? '')
         .split(',')
         .map((p) => p.trim())

@@ -47,6 +47,17 @@ describe('WebSocket relay', () => {
     return ws;
   };
 
+  test('X-Forwarded-For, -Port, -Proto and -Host as on an HTTP request, with ws as the protocol', async () => {
+    const ws = await connect('/v1/realtime', [], { 'x-forwarded-for': '203.0.113.7' });
+    const hs = handshakes.at(-1)!;
+    assert.equal(hs.headers['x-forwarded-for'], '203.0.113.7,127.0.0.1');
+    assert.equal(hs.headers['x-forwarded-proto'], 'ws');
+    assert.equal(hs.headers['x-forwarded-port'], String(proxy.port));
+    assert.equal(hs.headers['x-forwarded-host'], `127.0.0.1:${proxy.port}`);
+    ws.close();
+    await once(ws, 'close');
+  });
+
   test('text and binary messages both ways, subprotocol and headers passed, messages captured', async () => {
     const ws = await connect('/v1/realtime?model=gpt-4o-realtime-preview', ['realtime', 'openai-beta.realtime-v1'], {
       authorization: 'Bearer sk-test-realtime',
