@@ -66,6 +66,8 @@ class Forwarding {
     readonly res: ServerResponse,
     readonly hooks: ForwardHooks,
     readonly sweep: IdleSweep,
+    /** The path to request from the upstream; undefined for a target that is not a path (`*`). */
+    readonly upstreamPath: string | undefined,
   ) {}
 
   settle(reason: ForwardFailure): void {
@@ -313,6 +315,12 @@ function classify(err: NodeJS.ErrnoException): ForwardFailure {
   }
 }
 
+/** A route's http-proxy server, and the path its requests' paths are appended to (no trailing slash). */
+interface RouteProxy {
+  readonly proxy: httpProxy;
+  readonly basePath: string;
+}
+
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: 256, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOptions);
@@ -323,6 +331,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const f = forwardingOf(req);
     if (!f) return;
     f.proxyReq = proxyReq;
+    if (f.upstreamPath !== undefined) proxyReq.path = f.upstreamPath;
     (proxyReq as Carrier)[kForwarding] = f;
     const socket = proxyReq.socket;
     if (socket) {
@@ -372,11 +381,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   // One http-proxy server per route, its options fixed: a request then
   // passes none of its own, which spares http-proxy copying the options and
   // parsing the target URL on every request.
-  const proxies = new Map<Route, httpProxy>();
-  const proxyFor = (route: Route): httpProxy => {
-    let proxy = proxies.get(route);
-    if (!proxy) {
-      proxy = httpProxy.createProxyServer({
+  const proxies = new Map<Route, RouteProxy>();
+  const proxyFor = (route: Route): RouteProxy => {
+    let routeProxy = proxies.get(route);
+    if (!routeProxy) {
+      const proxy = httpProxy.createProxyServer({
         ws: false,
         target: route.target.href,
         // The path is final (routes.ts makes it origin-form): spares http-proxy a legacy url.parse
@@ -393,14 +402,19 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       proxy.on('proxyRes', onProxyRes);
       proxy.on('econnreset', onClientReset);
       proxy.on('error', onError);
-      proxies.set(route, proxy);
+      routeProxy = { proxy, basePath: route.target.pathname.replace(/\/+$/, '') };
+      proxies.set(route, routeProxy);
     }
-    return proxy;
+    return routeProxy;
   };
 
   return {
     forward(req, res, match, hooks) {
-      (req as Carrier)[kForwarding] = new Forwarding(res, hooks, sweep);
+      const { proxy, basePath } = proxyFor(match.route);
+      // Set again on the upstream request: http-proxy joins the two paths collapsing every `//`
+      // (and making `http:/` in a path `http://`), and the upstream must get the path inspected.
+      const upstreamPath = match.forwardPath[0] === '/' ? basePath + match.forwardPath : undefined;
+      (req as Carrier)[kForwarding] = new Forwarding(res, hooks, sweep, upstreamPath);
       stripRequestHopByHop(req.headers);
       // Node's server has already answered `Expect: 100-continue` (any other expectation got 417),
       // so the body is on its way. Passed on, it would also make http-proxy skip its proxyReq
@@ -409,10 +423,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       if (opts.xForwarded) appendForwardedHeaders(req);
       req.url = match.forwardPath;
       res.on('close', onClientClose); // emitted once
-      proxyFor(match.route).web(req, res);
+      proxy.web(req, res);
     },
     close() {
-      for (const proxy of proxies.values()) proxy.close();
+      for (const { proxy } of proxies.values()) proxy.close();
       sweep.close();
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -272,10 +272,12 @@ describe('forwarding', () => {
     // the quote: the upstream then answered another path than the one inspected.
     const client = rawClient(proxy.port);
     try {
-      for (const path of ['/v1\\chat\\completions', '/v1/x"y?q=a|b', '/v1//double/slash']) {
+      // http-proxy's own path join collapsed `//` and made `http:/` `http://`: `//v1/chat/completions`
+      // reached the upstream as the chat endpoint while inspection saw another path.
+      for (const path of ['/v1\\chat\\completions', '/v1/x"y?q=a|b', '/v1//double/slash', '//v1/chat/completions', '/v1/files/http:/x?u=http://y']) {
         const { head, body } = await client.request(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
         assert.match(head, /^HTTP\/1\.1 200/);
-        assert.equal(JSON.parse(body).url, path.replace('//double', '/double')); // http-proxy joins paths collapsing slashes
+        assert.equal(JSON.parse(body).url, path);
         assert.equal((await proxy.nextCapture()).url, path);
       }
     } finally {
