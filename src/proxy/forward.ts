@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
-import type { Route, RouteMatch } from './routes.js';
+import { basePathOf, type Route, type RouteMatch } from './routes.js';
 
 // The forwarding engine, kept behind this one module so it can be swapped.
 // http-proxy streams bodies both ways as they arrive; this module adds what
@@ -61,7 +61,6 @@ class Forwarding {
   /** Its neighbours in the sweep's list, while it is in it. */
   sweepPrev: Forwarding | undefined = undefined;
   sweepNext: Forwarding | undefined = undefined;
-  swept = false;
   constructor(
     readonly res: ServerResponse,
     readonly hooks: ForwardHooks,
@@ -161,8 +160,7 @@ class IdleSweep {
   }
 
   watch(f: Forwarding): void {
-    if (f.swept) return;
-    f.swept = true;
+    if (this.holds(f)) return;
     f.sweepNext = this.head;
     if (this.head) this.head.sweepPrev = f;
     this.head = f;
@@ -170,14 +168,17 @@ class IdleSweep {
 
   /** Unlinked, a finished exchange points to no other: nothing stays reachable through it. */
   forget(f: Forwarding): void {
-    if (!f.swept) return;
-    f.swept = false;
+    if (!this.holds(f)) return;
     const { sweepPrev: prev, sweepNext: next } = f;
     if (prev) prev.sweepNext = next;
     else this.head = next;
     if (next) next.sweepPrev = prev;
     f.sweepPrev = undefined;
     f.sweepNext = undefined;
+  }
+
+  private holds(f: Forwarding): boolean {
+    return f.sweepPrev !== undefined || this.head === f;
   }
 
   private sweep(): void {
@@ -315,7 +316,7 @@ function classify(err: NodeJS.ErrnoException): ForwardFailure {
   }
 }
 
-/** A route's http-proxy server, and the path its requests' paths are appended to (no trailing slash). */
+/** A route's http-proxy server, and the path its requests' paths are appended to (basePathOf). */
 interface RouteProxy {
   readonly proxy: httpProxy;
   readonly basePath: string;
@@ -402,7 +403,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       proxy.on('proxyRes', onProxyRes);
       proxy.on('econnreset', onClientReset);
       proxy.on('error', onError);
-      routeProxy = { proxy, basePath: route.target.pathname.replace(/\/+$/, '') };
+      routeProxy = { proxy, basePath: basePathOf(route) };
       proxies.set(route, routeProxy);
     }
     return routeProxy;

@@ -20,6 +20,11 @@ export interface RouteMatch {
   readonly forwardPath: string;
 }
 
+/** The path a route's requests' paths are appended to: its upstream's path, without trailing slashes. */
+export function basePathOf(route: Route): string {
+  return route.target.pathname.replace(/\/+$/, '');
+}
+
 /**
  * The request target as a path: an absolute-form one (`GET http://host/x`)
  * becomes its path and query. The upstream is always the route's: a target

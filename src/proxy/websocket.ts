@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { WsMessage } from '../types.js';
 import { appendForwardedHeaders } from './forward.js';
-import type { RouteTable } from './routes.js';
+import { basePathOf, type RouteTable } from './routes.js';
 
 // WebSocket relay (e.g. the OpenAI Realtime API). The upstream handshake is
 // done first so the client gets the upstream's answer: its subprotocol, or
@@ -115,7 +115,7 @@ export function createWebSocketRelay(opts: WebSocketRelayOptions): WebSocketRela
       const target = new URL(match.route.target);
       target.protocol = match.route.target.protocol === 'https:' ? 'wss:' : 'ws:';
       const query = match.forwardPath.indexOf('?');
-      target.pathname = match.route.target.pathname.replace(/\/$/, '') + (query < 0 ? match.forwardPath : match.forwardPath.slice(0, query));
+      target.pathname = basePathOf(match.route) + (query < 0 ? match.forwardPath : match.forwardPath.slice(0, query));
       target.search = query < 0 ? '' : match.forwardPath.slice(query);
 
       if (opts.xForwarded) appendForwardedHeaders(req, true);
